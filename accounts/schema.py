@@ -1,0 +1,16 @@
+"""OpenAPI description of the Bearer API-token scheme (loaded by AccountsConfig.ready)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A store API token (`gsk_…`), created under Settings → API tokens. "
+            "Scopes: `read` for GET, `write` for everything else.",
+        }

@@ -1,0 +1,17 @@
+"""Routes under /api/v1/. Every store-data view derives from accounts.tenancy's scoped bases."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from accounts.apis import ApiTokenViewSet, CurrentStoreApi, InvitationViewSet, MembershipViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("members", MembershipViewSet, basename="member")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("tokens", ApiTokenViewSet, basename="token")
+
+urlpatterns = [
+    path("store/", CurrentStoreApi.as_view(), name="current-store"),
+    *router.urls,
+]

@@ -1,0 +1,64 @@
+"""Every environment input of the web tier, read in one place.
+
+Settings modules import ``ENV`` and never touch ``os.environ`` themselves, so the
+table in README.md ("Configuration") is the complete list of knobs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Environment:
+    var_dir: Path = field(default_factory=lambda: Path(os.environ.get("GASANG_VAR_DIR", BASE_DIR / "var")))
+    secret_key: str = field(default_factory=lambda: os.environ.get("SECRET_KEY", ""))
+    debug: bool = field(default_factory=lambda: _bool("DEBUG", False))
+    allowed_hosts: list[str] = field(default_factory=lambda: _list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]"))
+    csrf_trusted_origins: list[str] = field(default_factory=lambda: _list("CSRF_TRUSTED_ORIGINS", ""))
+    database_url: str = field(default_factory=lambda: os.environ.get("DATABASE_URL", ""))
+    celery_broker_url: str = field(default_factory=lambda: os.environ.get("CELERY_BROKER_URL", ""))
+    celery_always_eager: bool = field(default_factory=lambda: _bool("CELERY_TASK_ALWAYS_EAGER", False))
+    storage_backend: str = field(default_factory=lambda: os.environ.get("STORAGE_BACKEND", "local"))
+    s3_endpoint_url: str = field(default_factory=lambda: os.environ.get("S3_ENDPOINT_URL", ""))
+    s3_bucket: str = field(default_factory=lambda: os.environ.get("S3_BUCKET", ""))
+    s3_access_key_id: str = field(default_factory=lambda: os.environ.get("S3_ACCESS_KEY_ID", ""))
+    s3_secret_access_key: str = field(default_factory=lambda: os.environ.get("S3_SECRET_ACCESS_KEY", ""))
+    s3_region: str = field(default_factory=lambda: os.environ.get("S3_REGION", "us-east-1"))
+    s3_presign_seconds: int = field(default_factory=lambda: _int("S3_PRESIGN_SECONDS", 300))
+    stripe_secret_key: str = field(default_factory=lambda: os.environ.get("STRIPE_SECRET_KEY", ""))
+    stripe_webhook_secret: str = field(default_factory=lambda: os.environ.get("STRIPE_WEBHOOK_SECRET", ""))
+    stripe_api_version: str = field(default_factory=lambda: os.environ.get("STRIPE_API_VERSION", "2025-06-30.basil"))
+    stripe_api_base: str = field(default_factory=lambda: os.environ.get("STRIPE_API_BASE", ""))
+    email_backend: str = field(default_factory=lambda: os.environ.get("EMAIL_BACKEND", ""))
+    email_host: str = field(default_factory=lambda: os.environ.get("EMAIL_HOST", ""))
+    email_port: int = field(default_factory=lambda: _int("EMAIL_PORT", 587))
+    email_host_user: str = field(default_factory=lambda: os.environ.get("EMAIL_HOST_USER", ""))
+    email_host_password: str = field(default_factory=lambda: os.environ.get("EMAIL_HOST_PASSWORD", ""))
+    default_from_email: str = field(
+        default_factory=lambda: os.environ.get("DEFAULT_FROM_EMAIL", "Gasang <noreply@gasang.local>")
+    )
+    log_level: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO"))
+
+
+ENV = Environment()

@@ -1,0 +1,78 @@
+"""Dashboard pages: signup, home, store switching and invitation links. Thin: forms in, services out."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts import services
+from accounts.selectors import invitation_by_secret, user_memberships
+from accounts.tenancy import SESSION_STORE_KEY
+from frontend.forms import SignupForm, StoreForm
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            store = services.user_signup(**form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            user = store.memberships.get().user
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[SESSION_STORE_KEY] = store.pk
+            messages.success(request, _("Welcome to Gasang! Your store “%(store)s” is ready.") % {"store": store.name})
+            return redirect("home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def home(request):
+    if not user_memberships(user=request.user).exists():
+        return redirect("store-create")
+    return render(request, "frontend/home.html")
+
+
+@login_required
+def store_create(request):
+    form = StoreForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        store = services.store_create(owner=request.user, **form.cleaned_data)
+        request.session[SESSION_STORE_KEY] = store.pk
+        return redirect("home")
+    return render(request, "frontend/store_create.html", {"form": form})
+
+
+@login_required
+def store_switch(request):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    membership = user_memberships(user=request.user).filter(store_id=request.POST.get("store")).first()
+    if membership is None:
+        messages.error(request, _("You are not a member of that store."))
+    else:
+        request.session[SESSION_STORE_KEY] = membership.store_id
+    return redirect("home")
+
+
+def invitation_accept(request, secret: str):
+    invitation = invitation_by_secret(secret=secret)
+    if invitation is None or not invitation.is_pending:
+        return render(request, "frontend/invitation_invalid.html", status=404)
+    if not request.user.is_authenticated:
+        return render(request, "frontend/invitation.html", {"invitation": invitation, "needs_login": True})
+    if request.method == "POST":
+        membership = services.invitation_accept(secret=secret, user=request.user)
+        request.session[SESSION_STORE_KEY] = membership.store_id
+        messages.success(request, _("You joined “%(store)s”.") % {"store": membership.store.name})
+        return redirect("home")
+    return render(request, "frontend/invitation.html", {"invitation": invitation})
