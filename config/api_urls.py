@@ -1,6 +1,6 @@
 """Routes under /api/v1/. Every store-data view derives from accounts.tenancy's scoped bases."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.apis import ApiTokenViewSet, CurrentStoreApi, InvitationViewSet, MembershipViewSet
@@ -14,4 +14,6 @@ router.register("tokens", ApiTokenViewSet, basename="token")
 urlpatterns = [
     path("store/", CurrentStoreApi.as_view(), name="current-store"),
     *router.urls,
+    path("", include("catalog.urls")),
+    path("", include("generation.urls")),
 ]

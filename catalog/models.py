@@ -1,0 +1,122 @@
+"""Style presets, product shots and virtual model faces (store-private and the curated public gallery)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Store
+
+
+class StylePreset(models.Model):
+    """Engine parameters a store reuses: which faces drive generation, makeup look, restore strength.
+
+    ``params`` keys (all optional): ``face_tags`` (list[str]) gallery tags that drive generation,
+    ``face_ids`` (list[int]) explicit contributor faces, ``makeup_face_id`` (int) makeup reference,
+    ``makeup_strength`` and ``restore_strength`` (0..1).
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="presets")
+    name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=60, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["store", "name"], name="preset_unique_name_per_store")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductShot(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_UPLOAD = "awaiting_upload", _("Awaiting upload")
+        READY = "ready", _("Ready")
+
+    class FacesState(models.TextChoices):
+        PENDING = "pending", _("Detecting faces")
+        READY = "ready", _("Faces detected")
+        FAILED = "failed", _("Face detection failed")
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="product_shots")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.READY)
+    image = models.CharField(max_length=300, blank=True, help_text="storage key of the cleaned image")
+    upload_key = models.CharField(max_length=300, blank=True, help_text="storage key a direct upload goes to")
+    original_filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=30, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    size_bytes = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    faces = models.JSONField(default=list, blank=True, help_text="[{'box': [x, y, w, h], 'score': float}, ...]")
+    faces_state = models.CharField(max_length=10, choices=FacesState.choices, default=FacesState.PENDING)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["store", "-created_at"], name="shot_store_created_idx")]
+
+    def __str__(self) -> str:
+        return self.original_filename or f"shot {self.pk}"
+
+
+class ModelFace(models.Model):
+    """A virtual model face. ``store`` is null for faces of the public gallery curated by admins."""
+
+    class Source(models.TextChoices):
+        GENERATED = "generated", _("Generated")
+        UPLOADED = "uploaded", _("Uploaded with consent")
+
+    class Curation(models.TextChoices):
+        PRIVATE = "private", _("Private to the store")
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        PUBLISHED = "published", _("Published")
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, null=True, blank=True, related_name="faces")
+    name = models.CharField(max_length=100, blank=True)
+    image = models.CharField(max_length=300, help_text="storage key of the face image")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.GENERATED)
+    tags = models.JSONField(default=list, blank=True)
+    curation = models.CharField(max_length=10, choices=Curation.choices, default=Curation.PRIVATE)
+    consent_given_by = models.CharField(max_length=200, blank=True)
+    consent_given_at = models.DateTimeField(null=True, blank=True)
+    consent_purpose = models.CharField(max_length=300, blank=True)
+    generated_by_job = models.UUIDField(null=True, blank=True)
+    curated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    curated_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["curation", "-created_at"], name="face_curation_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(source="uploaded") | models.Q(consent_given_at__isnull=False),
+                name="face_uploaded_requires_consent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"face {self.pk}"
+
+
+class StoreOptions(models.Model):
+    """Per-store choices: the store model face and the visible AI label on outputs."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="options", primary_key=True)
+    model_face = models.ForeignKey(ModelFace, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    visible_ai_label = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"options of {self.store}"
