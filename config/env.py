@@ -38,6 +38,8 @@ class Environment:
     csrf_trusted_origins: list[str] = field(default_factory=lambda: _list("CSRF_TRUSTED_ORIGINS", ""))
     database_url: str = field(default_factory=lambda: os.environ.get("DATABASE_URL", ""))
     celery_broker_url: str = field(default_factory=lambda: os.environ.get("CELERY_BROKER_URL", ""))
+    celery_key_prefix: str = field(default_factory=lambda: os.environ.get("CELERY_KEY_PREFIX", ""))
+    celery_visibility_timeout: int = field(default_factory=lambda: _int("CELERY_VISIBILITY_TIMEOUT", 3600))
     celery_always_eager: bool = field(default_factory=lambda: _bool("CELERY_TASK_ALWAYS_EAGER", False))
     storage_backend: str = field(default_factory=lambda: os.environ.get("STORAGE_BACKEND", "local"))
     s3_endpoint_url: str = field(default_factory=lambda: os.environ.get("S3_ENDPOINT_URL", ""))

@@ -23,8 +23,10 @@ def _commands(port: str) -> dict[str, list[str]]:
         "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         "events-worker": [*celery, "-A", "config.celery_app", "worker", "-Q", "events,default",
                           "--pool", "solo", "--loglevel", "INFO", "-n", "events@%h"],
+        # prefork with one child, so cancelling a running job can terminate it
         "gpu-worker": [*celery, "-A", "gpu_worker.app", "worker", "-Q", "gpu",
-                       "--pool", "solo", "--loglevel", "INFO", "-n", "gpu@%h"],
+                       "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "-n", "gpu@%h"],
+        "outbox-relay": [PYTHON, "manage.py", "relay_outbox"],
     }
 
 

@@ -21,9 +21,12 @@ def outbox_enqueue(*, task: str, queue: str, payload: dict) -> OutboxMessage:
 
 
 def _publish(message: OutboxMessage) -> None:
+    # A job's task id is the job id, so a cancel can revoke it on every worker.
+    task_id = message.payload.get("job_id")
     current_app.send_task(
         message.task,
         args=[message.payload],
+        task_id=task_id,
         queue=message.queue,
         retry=False,
         ignore_result=True,
@@ -36,9 +39,11 @@ def publish_one(message_id: int) -> bool:
     The row lock keeps the request's fast path and the relay from sending it twice.
     """
     with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
-            pk=message_id, published_at__isnull=True
-        ).first()
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, published_at__isnull=True)
+            .first()
+        )
         if message is None:
             return False
         try:

@@ -1,5 +1,11 @@
 from rest_framework.routers import DefaultRouter
 
+from generation.apis import BatchViewSet, JobViewSet, WebhookDeliveryViewSet, WebhookEndpointViewSet
+
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.register("jobs", JobViewSet, basename="job")
+router.register("batches", BatchViewSet, basename="batch")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 urlpatterns = router.urls

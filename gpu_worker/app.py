@@ -15,11 +15,13 @@ from gpu_worker.spec import QUEUE_GPU, broker_transport_options
 
 BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 VAR_DIR = Path(os.environ.get("GASANG_VAR_DIR") or Path(__file__).resolve().parent.parent / "var")
+KEY_PREFIX = os.environ.get("CELERY_KEY_PREFIX", "")
+VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 3600)
 
 app = Celery("gasang_gpu")
 app.conf.update(
     broker_url=BROKER_URL,
-    broker_transport_options=broker_transport_options(BROKER_URL, str(VAR_DIR)),
+    broker_transport_options=broker_transport_options(BROKER_URL, str(VAR_DIR), KEY_PREFIX, VISIBILITY_TIMEOUT),
     broker_connection_retry_on_startup=True,
     task_serializer="json",
     accept_content=["json"],
@@ -40,3 +42,5 @@ app.conf.update(
 def ping() -> str:
     """Liveness probe for the fleet: returns 'pong' (no result backend; used with eager runs and logs)."""
     return "pong"
+
+app.conf.imports = ("gpu_worker.tasks",)

@@ -11,22 +11,30 @@ QUEUE_DEFAULT = "default"  # everything else on the Django side (webhooks, billi
 QUEUES = (QUEUE_GPU, QUEUE_EVENTS, QUEUE_DEFAULT)
 
 
-def broker_transport_options(broker_url: str, var_dir: str) -> dict:
+def broker_transport_options(broker_url: str, var_dir: str, key_prefix: str = "", visibility_timeout: int = 0) -> dict:
     """Transport options both sides must agree on.
 
     The embedded ``filesystem://`` broker exchanges messages through folders under
-    ``var_dir``; it needs no server process, which is what ``make run`` relies on.
+    ``var_dir``; it needs no server process, which is what ``make run`` relies on. On Redis,
+    ``key_prefix`` isolates one deployment (or one test run) from others on the same server,
+    and ``visibility_timeout`` is how long an unacknowledged message waits before another
+    worker gets it (it must exceed the longest job).
     """
-    if not broker_url.startswith("filesystem://"):
-        return {}
-    folder = f"{var_dir}/broker"
-    return {
-        "data_folder_in": f"{folder}/messages",
-        "data_folder_out": f"{folder}/messages",
-        "control_folder": f"{folder}/control",
-        "processed_folder": f"{folder}/processed",
-        "store_processed": False,
-    }
+    if broker_url.startswith("filesystem://"):
+        folder = f"{var_dir}/broker"
+        return {
+            "data_folder_in": f"{folder}/messages",
+            "data_folder_out": f"{folder}/messages",
+            "control_folder": f"{folder}/control",
+            "processed_folder": f"{folder}/processed",
+            "store_processed": False,
+        }
+    options: dict = {"socket_connect_timeout": 3, "socket_timeout": 10}
+    if key_prefix:
+        options["global_keyprefix"] = key_prefix
+    if visibility_timeout:
+        options["visibility_timeout"] = visibility_timeout
+    return options
 
 
 # ---- task names (the only coupling between the two Celery apps) -------------------------------

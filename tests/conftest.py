@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 
@@ -23,6 +24,11 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["GASANG_VAR_DIR"] = os.environ.get("GASANG_VAR_DIR", "var/test")
     if services.redis_url:
         os.environ["REDIS_URL"] = services.redis_url
+        # Publishing tests use the real Redis; the prefix keeps this run's queues apart from any other
+        # run or developer worker on the same server.
+        os.environ["CELERY_BROKER_URL"] = services.redis_url
+        os.environ["CELERY_KEY_PREFIX"] = f"gasang-test-{uuid.uuid4().hex[:8]}:"
+        os.environ["CELERY_VISIBILITY_TIMEOUT"] = "15"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     from django.conf import settings
 

@@ -131,7 +131,10 @@ SPECTACULAR_SETTINGS = {
 # Celery: JSON only, no result backend (job state lives in the database), late acks and
 # prefetch 1 so a crashed worker's message is redelivered instead of lost.
 CELERY_BROKER_URL = ENV.celery_broker_url or "filesystem://"
-CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, str(VAR_DIR))
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
+    CELERY_BROKER_URL, str(VAR_DIR), ENV.celery_key_prefix, ENV.celery_visibility_timeout
+)
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,0 +1,205 @@
+"""Jobs, batches and webhooks under /api/v1/, shaped like the async inference APIs customers know.
+
+POST /jobs/ accepts ``Idempotency-Key`` (same key + same body → the same job, 200; another body → 409)
+and ``Prefer: wait=N`` (N ≤ 60 s: answer when the job finishes, or 202 with it still running).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import ApiToken, Role
+from accounts.tenancy import StoreScopedViewSet
+from config import objectstore
+from generation import services
+from generation.models import Batch, Job, JobKind, JobState, WebhookDelivery, WebhookEndpoint
+from generation.serializers import (
+    BatchCreateSerializer,
+    BatchSerializer,
+    JobCreateSerializer,
+    JobSerializer,
+    WebhookDeliverySerializer,
+    WebhookEndpointSecretSerializer,
+    WebhookEndpointSerializer,
+)
+from generation.webhooks import new_secret
+
+MAX_WAIT_SECONDS = 60
+WAIT_POLL_SECONDS = 0.2
+
+
+def _prefer_wait(request) -> float:
+    match = re.search(r"\bwait=(\d+)", request.headers.get("Prefer", ""))
+    return min(float(match.group(1)), MAX_WAIT_SECONDS) if match else 0.0
+
+
+def _wait_for(job: Job, seconds: float) -> Job:
+    deadline = time.monotonic() + seconds
+    while not job.is_terminal and time.monotonic() < deadline:
+        time.sleep(WAIT_POLL_SECONDS)
+        job.refresh_from_db()
+    return job
+
+
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):
+    model = Job
+    serializer_class = JobSerializer
+    ordering = "-created_at"
+
+    def scope_queryset(self, queryset):
+        params = self.request.query_params
+        if params.get("state"):
+            queryset = queryset.filter(state=params["state"])
+        if params.get("kind"):
+            queryset = queryset.filter(kind=params["kind"])
+        if params.get("batch"):
+            queryset = queryset.filter(batch_id=params["batch"])
+        return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", enum=JobState.values, required=False),
+            OpenApiParameter("kind", enum=JobKind.values, required=False),
+            OpenApiParameter("batch", OpenApiTypes.UUID, required=False),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=JobCreateSerializer,
+        responses={200: JobSerializer, 201: JobSerializer, 202: JobSerializer},
+        parameters=[
+            OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False),
+            OpenApiParameter(
+                "Prefer",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="wait=N (seconds, ≤ 60): answer when the job has finished",
+            ),
+        ],
+    )
+    def create(self, request):
+        serializer = JobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key") or None
+        if key and len(key) > 255:
+            raise exceptions.ValidationError({"Idempotency-Key": _("At most 255 characters.")})
+        try:
+            outcome = services.job_create(
+                store=request.store,
+                created_by=request.user,
+                token=request.auth if isinstance(request.auth, ApiToken) else None,
+                idempotency_key=key,
+                **serializer.validated_data,
+            )
+        except services.IdempotencyConflict:
+            return Response(
+                {
+                    "detail": _("This Idempotency-Key was already used with a different request body."),
+                    "code": "idempotency_conflict",
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        job = outcome.job
+        wait = _prefer_wait(request)
+        if wait:
+            job = _wait_for(job, wait)
+        code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+        if wait and not job.is_terminal:
+            code = status.HTTP_202_ACCEPTED
+        return Response(JobSerializer(job).data, status=code)
+
+    @extend_schema(request=None, responses=JobSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = services.job_cancel(job=self.get_object())
+        return Response(JobSerializer(job).data)
+
+
+class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):
+    model = Batch
+    serializer_class = BatchSerializer
+    ordering = "-created_at"
+
+    @extend_schema(request=BatchCreateSerializer, responses={201: BatchSerializer})
+    def create(self, request):
+        serializer = BatchCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        batch = services.batch_create(
+            store=request.store,
+            face_id=data["face"],
+            product_shot_ids=data["product_shots"],
+            preset_id=data.get("preset"),
+            params=data["params"],
+            created_by=request.user,
+            token=request.auth if isinstance(request.auth, ApiToken) else None,
+        )
+        return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """A zip of every finished result of the batch (jobs still running are left out)."""
+        batch = self.get_object()
+        done = batch.jobs.filter(state=JobState.SUCCEEDED).order_by("created_at")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            for number, job in enumerate(done, start=1):
+                for name, key in job.outputs.items():
+                    archive.writestr(f"{number:03d}-{job.pk}-{name}.png", objectstore.get_bytes(key))
+        response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="gasang-batch-{batch.pk}.zip"'
+        return response
+
+
+class WebhookEndpointViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    StoreScopedViewSet,
+):
+    model = WebhookEndpoint
+    serializer_class = WebhookEndpointSerializer
+    read_role = Role.EDITOR
+    ordering = "created_at"
+
+    @extend_schema(request=WebhookEndpointSerializer, responses={201: WebhookEndpointSecretSerializer})
+    def create(self, request):
+        serializer = WebhookEndpointSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        endpoint = serializer.save(store=request.store, secret=new_secret())
+        return Response(WebhookEndpointSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=WebhookEndpointSecretSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        endpoint = self.get_object()
+        endpoint.secret = new_secret()
+        endpoint.save(update_fields=["secret"])
+        return Response(WebhookEndpointSecretSerializer(endpoint).data)
+
+
+class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):
+    model = WebhookDelivery
+    serializer_class = WebhookDeliverySerializer
+    read_role = Role.EDITOR
+    ordering = "-created_at"
+
+    def scope_queryset(self, queryset):
+        endpoint = self.request.query_params.get("endpoint")
+        return queryset.filter(endpoint_id=endpoint) if endpoint else queryset

@@ -1,0 +1,36 @@
+"""Turning a job row into the self-contained spec the GPU fleet runs, and sending it through the outbox."""
+
+from __future__ import annotations
+
+from generation.models import Job
+from generation.outbox import outbox_enqueue
+from gpu_worker.spec import QUEUE_GPU, TASK_DETECT_FACES, TASK_RUN_JOB, validate_job_spec
+
+ATTEMPT_LIMIT = 3
+
+
+def job_output_prefix(job: Job) -> str:
+    return f"stores/{job.store_id}/jobs/{job.pk}/"
+
+
+def job_spec(job: Job, *, visible_label: bool) -> dict:
+    spec = {
+        "job_id": str(job.pk),
+        "store_id": job.store_id,
+        "kind": job.kind,
+        "inputs": job.input_keys,
+        "params": job.params,
+        "output_prefix": job_output_prefix(job),
+        "attempt_limit": ATTEMPT_LIMIT,
+        "label": {"visible": visible_label},
+    }
+    return validate_job_spec(spec)
+
+
+def dispatch_job(job: Job, *, visible_label: bool) -> None:
+    """Queue the job for the GPU fleet once the caller's transaction commits."""
+    outbox_enqueue(task=TASK_RUN_JOB, queue=QUEUE_GPU, payload=job_spec(job, visible_label=visible_label))
+
+
+def dispatch_face_detection(*, shot_id: int, image_key: str) -> None:
+    outbox_enqueue(task=TASK_DETECT_FACES, queue=QUEUE_GPU, payload={"shot_id": str(shot_id), "image": image_key})

@@ -1,0 +1,145 @@
+"""Compose engines into job kinds: a spec's input images in, one labelled PNG out.
+
+Each stage is ``(engine name, {engine input: spec input role or "previous"}, params builder)``.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gpu_worker import provenance
+from gpu_worker.spec import SOURCE_TYPE_COMPOSITE, SOURCE_TYPE_GENERATED
+
+ProgressCallback = Callable[[int], None]
+PREVIOUS = "previous"
+
+
+def _select(params: dict) -> dict:
+    return {k: params[k] for k in ("face_index", "face") if k in params}
+
+
+@dataclass(frozen=True)
+class Stage:
+    engine: str
+    inputs: dict[str, str]
+    params: Callable[[dict], dict]
+    optional_role: str | None = None  # skip the stage when this spec input is absent
+
+
+PLANS: dict[str, list[Stage]] = {
+    "swap": [
+        Stage(
+            "swap",
+            {"source": "source", "target": "target"},
+            lambda p: {**_select(p), **({"restore": p["restore_strength"]} if "restore_strength" in p else {})},
+        )
+    ],
+    "restore": [Stage("restore", {"image": "target"}, lambda p: {**_select(p), "strength": p.get("strength", 0.6)})],
+    "makeup": [
+        Stage(
+            "makeup",
+            {"target": "target", "reference": "reference"},
+            lambda p: {**_select(p), "strength": p.get("strength", 0.7)},
+        )
+    ],
+    "pipeline": [
+        Stage("swap", {"source": "source", "target": "target"}, _select),
+        Stage("restore", {"image": PREVIOUS}, lambda p: {**_select(p), "strength": p.get("restore_strength", 0.6)}),
+        Stage(
+            "makeup",
+            {"target": PREVIOUS, "reference": "reference"},
+            lambda p: {**_select(p), "strength": p.get("makeup_strength", 0.5)},
+            optional_role="reference",
+        ),
+    ],
+    "generate_face": [
+        Stage("generate", {"contributors": "contributors"}, lambda p: {k: p[k] for k in ("seed", "weights") if k in p})
+    ],
+    "second_generation": [
+        Stage(
+            "second_generation",
+            {"parent_a": "parent_a", "parent_b": "parent_b"},
+            lambda p: {k: p[k] for k in ("sex", "seed") if k in p},
+        )
+    ],
+}
+GENERATED_KINDS = {"generate_face", "second_generation"}
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """RGB uint8 array from encoded bytes, EXIF orientation applied. FaceEngineError when unreadable."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    from gpu_worker.face.errors import FaceEngineError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise FaceEngineError("unreadable_image", f"an input image cannot be decoded: {exc}") from exc
+
+
+def _pick(capability: str):
+    try:
+        from gpu_worker.neural.selection import pick_engine
+    except ImportError:
+        from gpu_worker.engines.base import get_engine as pick_engine
+    return pick_engine(capability)
+
+
+@dataclass
+class PipelineResult:
+    png: bytes
+    metrics: dict[str, Any]
+
+
+def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) -> PipelineResult:
+    """Run the spec's plan; raises FaceEngineError for bad input, StorageError when storage fails."""
+    started = time.perf_counter()
+    images: dict[str, Any] = {}
+    for role, key in spec["inputs"].items():
+        images[role] = [decode_image(read(k)) for k in key] if isinstance(key, list) else decode_image(read(key))
+    progress(10)
+    stages = [s for s in PLANS[spec["kind"]] if not (s.optional_role and s.optional_role not in images)]
+    previous, stage_metrics, engines = None, [], []
+    for index, stage in enumerate(stages, start=1):
+        engine = _pick(stage.engine)
+        inputs = {name: previous if role == PREVIOUS else images[role] for name, role in stage.inputs.items()}
+        result = engine.run(inputs, stage.params(spec["params"]))
+        previous = result.image
+        engines.append(f"{engine.NAME}:{engine.VERSION}")
+        stage_metrics.append(_jsonable(result.metadata))
+        progress(10 + round(80 * index / len(stages)))
+    image = previous
+    if spec.get("label", {}).get("visible"):
+        image = provenance.add_visible_label(image)
+    source_type = SOURCE_TYPE_GENERATED if spec["kind"] in GENERATED_KINDS else SOURCE_TYPE_COMPOSITE
+    xmp = provenance.xmp_packet(
+        source_type=source_type, job_id=spec["job_id"], engine=" → ".join(engines), engine_version=";".join(engines)
+    )
+    png = provenance.encode_png(image, xmp)
+    metrics = {
+        "run_s": round(time.perf_counter() - started, 3),
+        "engine": " → ".join(engines),
+        "stages": stage_metrics,
+        "output_size": [int(image.shape[1]), int(image.shape[0])],
+    }
+    return PipelineResult(png=png, metrics=metrics)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist() if value.size <= 64 else f"<array {value.shape}>"
+    return value

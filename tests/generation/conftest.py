@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.core.files.storage import storages
+from django.test import override_settings
+
+from config.env import ENV
+from config.storage import default_storage
+from tests.s3_server import running_s3_server
+from tests.stack import Stack, stack_env
+
+STATIC = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    with running_s3_server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_bucket(s3_server):
+    """A fresh bucket, and Django's default storage pointed at it for the test."""
+    from dataclasses import replace
+
+    bucket = f"gasang-{uuid.uuid4().hex[:8]}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    env = replace(
+        ENV,
+        storage_backend="s3",
+        s3_endpoint_url=s3_server.endpoint_url,
+        s3_bucket=bucket,
+        s3_access_key_id=s3_server.access_key,
+        s3_secret_access_key=s3_server.secret_key,
+    )
+    with override_settings(STORAGES={"default": default_storage(env, media_root=None), "staticfiles": STATIC}):
+        storages._storages.pop("default", None)
+        yield bucket
+    storages._storages.pop("default", None)
+
+
+@pytest.fixture
+def stack(s3_server, s3_bucket, tmp_path, services):
+    if not services.redis_url or not services.database_url:
+        pytest.skip("the worker stack needs PostgreSQL and Redis")
+    running = Stack(env=stack_env(s3_server, s3_bucket), log_dir=tmp_path)
+    for name in ("gpu", "events", "relay"):
+        running.start(name)
+    yield running
+    running.stop()
+    for name in ("gpu", "events", "relay"):
+        print(f"----- {name} log -----\n{running.log(name)[-4000:]}")

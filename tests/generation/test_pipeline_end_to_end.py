@@ -1,0 +1,91 @@
+"""A seller's upload becomes a finished, labelled image in object storage, through real processes.
+
+PostgreSQL, Redis, an S3-API server on loopback, a real gpu_worker process (classical engines),
+the events worker and the outbox relay.
+"""
+
+from __future__ import annotations
+
+import io
+import urllib.request
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from catalog.models import ModelFace, ProductShot
+from config import objectstore
+from generation.models import Job, JobState
+from gpu_worker.provenance import read_xmp
+from gpu_worker.spec import SOURCE_TYPE_COMPOSITE
+from tests.accounts.factories import MembershipFactory
+from tests.generation.photos import astronaut, grace_hopper, jpeg_bytes
+from tests.stack import wait_until
+
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def published_gallery_face(image: np.ndarray) -> ModelFace:
+    key = objectstore.put_bytes("gallery/faces/e2e-grace.jpg", jpeg_bytes(image))
+    return ModelFace.objects.create(
+        store=None, image=key, name="Grace", curation=ModelFace.Curation.PUBLISHED, tags=["우아한"]
+    )
+
+
+def embedding(image: np.ndarray) -> np.ndarray:
+    from gpu_worker.face.detect import analyze
+    from gpu_worker.face.embed import embedding as face_embedding
+
+    face = max(analyze(image), key=lambda f: f.size)
+    return face_embedding(image, face)
+
+
+def test_upload_then_pipeline_job_produces_a_labelled_result_of_the_chosen_face(client, stack):
+    owner = MembershipFactory()
+    client.force_login(owner.user)
+    shot_pixels = astronaut()
+    face_pixels = grace_hopper()
+    face = published_gallery_face(face_pixels)
+
+    upload = client.post(
+        "/api/v1/product-shots/", {"file": SimpleUploadedFile("look.jpg", jpeg_bytes(shot_pixels), "image/jpeg")}
+    )
+    assert upload.status_code == 201, upload.content
+    shot_id = upload.json()["id"]
+    shot = wait_until(
+        lambda: ProductShot.objects.filter(pk=shot_id, faces_state="ready").first(),
+        90,
+        "face detection on the product shot",
+    )
+    assert len(shot.faces) == 1 and len(shot.faces[0]["box"]) == 4
+
+    created = client.post(
+        "/api/v1/jobs/",
+        {"kind": "pipeline", "inputs": {"face": face.pk, "product_shot": shot_id}},
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    job_id = created.json()["id"]
+    job = wait_until(
+        lambda: Job.objects.filter(pk=job_id).exclude(state__in=["queued", "running"]).first(),
+        180,
+        "the pipeline job to finish",
+    )
+
+    assert job.state == JobState.SUCCEEDED, (job.error_code, job.error_message)
+    assert job.metrics["engine"].startswith("swap:") and job.metrics["queue_wait_s"] >= 0
+    result_png = objectstore.get_bytes(job.outputs["image"])
+    xmp = read_xmp(result_png)
+    assert SOURCE_TYPE_COMPOSITE in xmp and job_id in xmp
+    result = np.asarray(Image.open(io.BytesIO(result_png)).convert("RGB"))
+    stored_shot = np.asarray(Image.open(io.BytesIO(objectstore.get_bytes(shot.image))).convert("RGB"))
+    assert result.shape == stored_shot.shape
+    chosen = embedding(face_pixels)
+    assert np.linalg.norm(embedding(result) - chosen) < np.linalg.norm(embedding(stored_shot) - chosen)
+
+    detail = client.get(f"/api/v1/jobs/{job_id}/").json()
+    url = detail["outputs"]["image"]["url"]
+    assert "X-Amz-Expires=" in url
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read() == result_png

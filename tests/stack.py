@@ -1,0 +1,126 @@
+"""Real worker processes for end-to-end tests: GPU worker, events worker and outbox relay.
+
+They run against the test database (committed data: use ``django_db(transaction=True)``),
+the suite's Redis broker (with this run's key prefix) and an S3-API server on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        raise RuntimeError("the end-to-end stack needs PostgreSQL")
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}"
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    log_dir: Path
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    COMMANDS = {
+        "gpu": [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "gpu_worker.app",
+            "worker",
+            "-Q",
+            "gpu",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "-n",
+            "gpu-test@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        "events": [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config.celery_app",
+            "worker",
+            "-Q",
+            "events,default",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "-n",
+            "events-test@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        "relay": [sys.executable, "manage.py", "relay_outbox", "--interval", "0.3"],
+    }
+
+    def start(self, name: str) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            self.COMMANDS[name], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.procs[name] = proc
+        return proc
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs.pop(name, None)
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, sig)  # the whole process group: a prefork child dies with its parent
+            proc.wait(30)
+
+    def stop(self) -> None:
+        for name in list(self.procs):
+            self.kill(name, signal.SIGTERM)
+
+    def log(self, name: str) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def stack_env(s3, bucket: str, broker_url: str | None = None) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": broker_url or settings.CELERY_BROKER_URL,
+        "STORAGE_BACKEND": "s3",
+        "S3_ENDPOINT_URL": s3.endpoint_url,
+        "S3_BUCKET": bucket,
+        "S3_ACCESS_KEY_ID": s3.access_key,
+        "S3_SECRET_ACCESS_KEY": s3.secret_key,
+        "PYTHONUNBUFFERED": "1",
+    }
+    return env
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
