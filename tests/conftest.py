@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 
 import pytest
@@ -13,6 +14,9 @@ _services_key = pytest.StashKey[Services]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if "config.env" in sys.modules:
+        raise pytest.UsageError("config.env was imported before the test services were provisioned; "
+                                "import Django/config modules inside fixtures in conftest files")
     services = provision()
     config.stash[_services_key] = services
     if services.problems and os.environ.get("REQUIRE_SERVICES") == "1":

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def database_url() -> str:
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
-        raise RuntimeError("the end-to-end stack needs PostgreSQL")
+        raise RuntimeError(f"the end-to-end stack needs PostgreSQL, not {db}")
     user = db.get("USER") or ""
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     return f"postgres://{user}{password}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}"
@@ -75,12 +75,18 @@ class Stack:
             "--without-gossip",
         ],
         "relay": [sys.executable, "manage.py", "relay_outbox", "--interval", "0.3"],
+        "web": [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2", "--timeout", "90"],
     }
 
-    def start(self, name: str) -> subprocess.Popen:
+    def start(self, name: str, *extra: str) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            self.COMMANDS[name], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [*self.COMMANDS[name], *extra],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.procs[name] = proc
         return proc

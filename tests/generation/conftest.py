@@ -1,15 +1,13 @@
+"""Fixtures for the job path. Django and config modules are imported inside fixtures: this conftest
+loads before tests/conftest.py has provisioned the services that settings read."""
+
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from django.core.files.storage import storages
-from django.test import override_settings
 
-from config.env import ENV
-from config.storage import default_storage
 from tests.s3_server import running_s3_server
-from tests.stack import Stack, stack_env
 
 STATIC = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
@@ -24,6 +22,12 @@ def s3_server():
 def s3_bucket(s3_server):
     """A fresh bucket, and Django's default storage pointed at it for the test."""
     from dataclasses import replace
+
+    from django.core.files.storage import storages
+    from django.test import override_settings
+
+    from config.env import ENV
+    from config.storage import default_storage
 
     bucket = f"gasang-{uuid.uuid4().hex[:8]}"
     s3_server.client().create_bucket(Bucket=bucket)
@@ -45,6 +49,8 @@ def s3_bucket(s3_server):
 def stack(s3_server, s3_bucket, tmp_path, services):
     if not services.redis_url or not services.database_url:
         pytest.skip("the worker stack needs PostgreSQL and Redis")
+    from tests.stack import Stack, stack_env
+
     running = Stack(env=stack_env(s3_server, s3_bucket), log_dir=tmp_path)
     for name in ("gpu", "events", "relay"):
         running.start(name)
