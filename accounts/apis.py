@@ -41,6 +41,14 @@ class CurrentStoreApi(StoreScopedAPIView):
         return Response(StoreSerializer(store).data)
 
 
+class PingApi(StoreScopedAPIView):
+    """A no-op that still authenticates and resolves the store: for health checks and load baselines."""
+
+    @extend_schema(responses={200: {"type": "object", "properties": {"store": {"type": "integer"}}}})
+    def get(self, request):
+        return Response({"store": request.store.pk})
+
+
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):
     model = Membership
     serializer_class = MembershipSerializer
@@ -104,4 +112,4 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreSco
         return Response(ApiTokenSerializer(token).data)
 
 
-__all__ = ["ApiTokenViewSet", "CurrentStoreApi", "InvitationViewSet", "MembershipViewSet", "Store"]
+__all__ = ["ApiTokenViewSet", "CurrentStoreApi", "InvitationViewSet", "MembershipViewSet", "PingApi", "Store"]

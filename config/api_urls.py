@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from accounts.apis import ApiTokenViewSet, CurrentStoreApi, InvitationViewSet, MembershipViewSet
+from accounts.apis import ApiTokenViewSet, CurrentStoreApi, InvitationViewSet, MembershipViewSet, PingApi
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -13,6 +13,7 @@ router.register("tokens", ApiTokenViewSet, basename="token")
 
 urlpatterns = [
     path("store/", CurrentStoreApi.as_view(), name="current-store"),
+    path("ping/", PingApi.as_view(), name="ping"),
     *router.urls,
     path("", include("catalog.urls")),
     path("", include("generation.urls")),

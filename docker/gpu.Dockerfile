@@ -2,7 +2,7 @@
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
 ENV DEBIAN_FRONTEND=noninteractive PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     GASANG_MODEL_DIR=/models
-RUN apt-get update && apt-get install -y --no-install-recommends python3.11 python3.11-venv python3-pip \
+RUN apt-get update && apt-get install -y --no-install-recommends python3.11 python3.11-venv python3-pip fonts-nanum \
     && rm -rf /var/lib/apt/lists/* && python3.11 -m venv /venv
 ENV PATH=/venv/bin:$PATH
 WORKDIR /app
