@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class CatalogConfig(AppConfig):
     name = "catalog"
+
+    def ready(self) -> None:
+        from accounts.services import STORE_CREATED_HOOKS
+        from catalog.services import presets_seed_for_store
+
+        # Every new store starts with the five default looks.
+        if presets_seed_for_store not in STORE_CREATED_HOOKS:
+            STORE_CREATED_HOOKS.append(presets_seed_for_store)
