@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from generation.models import Job
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from generation.models import Job, JobState
 from generation.outbox import outbox_enqueue
 from gpu_worker.spec import QUEUE_GPU, TASK_DETECT_FACES, TASK_RUN_JOB, validate_job_spec
 
@@ -30,6 +35,23 @@ def job_spec(job: Job, *, visible_label: bool) -> dict:
 def dispatch_job(job: Job, *, visible_label: bool) -> None:
     """Queue the job for the GPU fleet once the caller's transaction commits."""
     outbox_enqueue(task=TASK_RUN_JOB, queue=QUEUE_GPU, payload=job_spec(job, visible_label=visible_label))
+    Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now())
+
+
+def requeue_stale_jobs(*, older_than: timedelta, visible_label_for) -> int:
+    """Queue again every job still ``queued`` long after its last dispatch.
+
+    The outbox guarantees the broker accepted the message; this covers a broker that lost it
+    afterwards (a Redis restart without persistence). A duplicate run is harmless: outputs go
+    to the same key and events are applied once.
+    """
+    cutoff = timezone.now() - older_than
+    count = 0
+    for job in Job.objects.filter(state=JobState.QUEUED, dispatched_at__lt=cutoff).select_related("store")[:100]:
+        with transaction.atomic():
+            dispatch_job(job, visible_label=visible_label_for(job.store))
+        count += 1
+    return count
 
 
 def dispatch_face_detection(*, shot_id: int, image_key: str) -> None:

@@ -36,7 +36,7 @@ def _fingerprint(kind: str, inputs: dict, params: dict) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _visible_label(store: Store) -> bool:
+def visible_label_for(store: Store) -> bool:
     options = catalog.store_options(store=store)
     return bool(options and options.visible_ai_label)
 
@@ -62,7 +62,7 @@ def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idem
     )
     job.full_clean(exclude=["inputs", "input_keys", "params", "outputs", "metrics"])
     job.save()
-    dispatch_job(job, visible_label=_visible_label(store))
+    dispatch_job(job, visible_label=visible_label_for(store))
     return job
 
 

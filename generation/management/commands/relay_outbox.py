@@ -2,11 +2,14 @@
 
 import logging
 import time
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from generation.dispatch import requeue_stale_jobs
 from generation.outbox import relay_pending
+from generation.services import visible_label_for
 
 log = logging.getLogger(__name__)
 
@@ -17,16 +20,30 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true")
         parser.add_argument("--interval", type=float, default=0.5, help="seconds between scans")
+        parser.add_argument(
+            "--requeue-after",
+            type=float,
+            default=1800,
+            help="queue again jobs still queued this many seconds after dispatch",
+        )
 
-    def handle(self, *args, once: bool = False, interval: float = 0.5, **options):
+    def handle(self, *args, once: bool = False, interval: float = 0.5, requeue_after: float = 1800, **options):
+        next_sweep = 0.0
         while True:
-            close_old_connections()  # survive a database restart
             try:
                 sent = relay_pending()
                 if sent:
                     log.info("relayed %d outbox message(s)", sent)
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + min(60.0, requeue_after)
+                    requeued = requeue_stale_jobs(
+                        older_than=timedelta(seconds=requeue_after), visible_label_for=visible_label_for
+                    )
+                    if requeued:
+                        log.warning("queued %d stale job(s) again", requeued)
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
             if once:
                 return
             time.sleep(interval)
+            close_old_connections()  # drop a connection broken by a database restart
