@@ -6,7 +6,7 @@ weights, io.pt inputs, per-output tolerance) and the official checkpoint contain
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -16,7 +16,6 @@ from gpu_worker.models.checkpoint_containers_faceshifter import UNWRAPPERS, plai
 from tests.gpu_worker.conformance_support import (
     assert_full_layout,
     assert_outputs_match,
-    build_io_model,
     load_io,
     load_io_tensors,
     load_manifest,
@@ -74,26 +73,7 @@ RUNNERS: dict[str, Callable[[torch.nn.Module, Outputs], Outputs]] = {
 # ---- fixtures --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _at_most_two_threads() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(min(2, before))
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def io_model() -> Iterator[Callable[[str], torch.nn.Module]]:
-    """Recipe-weight IO models, built once per module (AEI-Net alone takes a few seconds)."""
-    cache: dict[str, torch.nn.Module] = {}
-
-    def get(name: str) -> torch.nn.Module:
-        if name not in cache:
-            cache[name] = build_io_model(name)
-        return cache[name]
-
-    yield get
-    cache.clear()
+# The io_model fixture and the two-thread limit live in tests/gpu_worker/conftest.py.
 
 
 # ---- layout and numerics ---------------------------------------------------------------------

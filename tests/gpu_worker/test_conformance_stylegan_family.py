@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -71,26 +71,7 @@ RUNNERS: dict[str, Callable[[torch.nn.Module, Tensors], Tensors]] = {
 
 
 # ------------------------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module", autouse=True)
-def _two_threads() -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(min(2, previous))
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(scope="module")
-def io_model() -> Iterator[Callable[[str], torch.nn.Module]]:
-    """Builds each IO model (recipe weights, strict load, eval) once per module."""
-    cache: dict[str, torch.nn.Module] = {}
-
-    def get(name: str) -> torch.nn.Module:
-        if name not in cache:
-            cache[name] = build_io_model(name)
-        return cache[name]
-
-    yield get
-    cache.clear()
+# The io_model fixture and the two-thread limit live in tests/gpu_worker/conftest.py.
 
 
 def _build_on_meta(name: str, kwargs: dict) -> torch.nn.Module:
