@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 REQUIREMENTS := requirements/web.txt requirements/gpu.txt requirements/dev.txt
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean browser-deps
 
 $(STAMP): $(REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,15 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 
-test: lint
+# The browser tests drive Debian's Chromium (fonts-nanum: Korean glyphs). Installed when missing and apt-get
+# is available; otherwise the browser tests skip with a loud reason.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get install -y chromium fonts-nanum || { apt-get update && apt-get install -y chromium fonts-nanum; } \
+	  || echo "!!! could not install chromium: the browser tests will be skipped"; \
+	fi
+
+test: lint browser-deps
 	$(PY) -m pytest
 
 bench: install

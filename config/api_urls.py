@@ -17,4 +17,5 @@ urlpatterns = [
     *router.urls,
     path("", include("catalog.urls")),
     path("", include("generation.urls")),
+    path("", include("billing.urls_api")),
 ]

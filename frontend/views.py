@@ -13,7 +13,11 @@ from django.utils.translation import gettext as _
 from accounts import services
 from accounts.selectors import invitation_by_secret, user_memberships
 from accounts.tenancy import SESSION_STORE_KEY
+from billing import selectors as billing_selectors
+from catalog import selectors as catalog
+from frontend.access import store_page
 from frontend.forms import SignupForm, StoreForm
+from generation.models import Job
 
 
 def signup(request):
@@ -35,11 +39,19 @@ def signup(request):
     return render(request, "registration/signup.html", {"form": form})
 
 
-@login_required
+@store_page()
 def home(request):
-    if not user_memberships(user=request.user).exists():
-        return redirect("store-create")
-    return render(request, "frontend/home.html")
+    store = request.store
+    options = catalog.store_options(store)
+    shots = catalog.store_product_shots(store)
+    context = {
+        "recent_jobs": Job.objects.filter(store=store).order_by("-created_at")[:8],
+        "shot_count": shots.count(),
+        "model_face": options.model_face if options else None,
+        "credits": billing_selectors.balance(store=store).remaining,
+    }
+    context["onboarding"] = not (context["shot_count"] and context["model_face"])
+    return render(request, "frontend/home.html", context)
 
 
 @login_required

@@ -18,7 +18,7 @@ def job_output_prefix(job: Job) -> str:
     return f"stores/{job.store_id}/jobs/{job.pk}/"
 
 
-def job_spec(job: Job, *, visible_label: bool) -> dict:
+def job_spec(job: Job, *, label: dict) -> dict:
     spec = {
         "job_id": str(job.pk),
         "store_id": job.store_id,
@@ -27,18 +27,18 @@ def job_spec(job: Job, *, visible_label: bool) -> dict:
         "params": job.params,
         "output_prefix": job_output_prefix(job),
         "attempt_limit": ATTEMPT_LIMIT,
-        "label": {"visible": visible_label},
+        "label": label,
     }
     return validate_job_spec(spec)
 
 
-def dispatch_job(job: Job, *, visible_label: bool) -> None:
+def dispatch_job(job: Job, *, label: dict) -> None:
     """Queue the job for the GPU fleet once the caller's transaction commits."""
-    outbox_enqueue(task=TASK_RUN_JOB, queue=QUEUE_GPU, payload=job_spec(job, visible_label=visible_label))
+    outbox_enqueue(task=TASK_RUN_JOB, queue=QUEUE_GPU, payload=job_spec(job, label=label))
     Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now())
 
 
-def requeue_stale_jobs(*, older_than: timedelta, visible_label_for) -> int:
+def requeue_stale_jobs(*, older_than: timedelta, label_for) -> int:
     """Queue again every job still ``queued`` long after its last dispatch.
 
     The outbox guarantees the broker accepted the message; this covers a broker that lost it
@@ -49,7 +49,7 @@ def requeue_stale_jobs(*, older_than: timedelta, visible_label_for) -> int:
     count = 0
     for job in Job.objects.filter(state=JobState.QUEUED, dispatched_at__lt=cutoff).select_related("store")[:100]:
         with transaction.atomic():
-            dispatch_job(job, visible_label=visible_label_for(job.store))
+            dispatch_job(job, label=label_for(job.store))
         count += 1
     return count
 

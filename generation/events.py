@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 
+from billing import services as billing
 from catalog.models import ProductShot
 from generation.models import AppliedEvent, Job, JobState
 from generation.webhooks import job_event_fanout
@@ -60,6 +61,7 @@ def event_apply(event: dict) -> str:
         if job.started_at is None:
             job.started_at = at
         job.save()
+        billing.credits_capture(job=job)
         job_event_fanout(job, "job.completed")
     elif kind == "failed":
         error = event.get("error") or {}
@@ -68,6 +70,7 @@ def event_apply(event: dict) -> str:
         job.error_message = str(error.get("message") or "The job failed.")[:500]
         job.metrics = {**job.metrics, **(event.get("metrics") or {})}
         job.save()
+        billing.credits_release(job=job)
         job_event_fanout(job, "job.failed")
     return "applied"
 

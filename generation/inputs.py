@@ -43,7 +43,7 @@ PARAMS: dict[str, set[str]] = {
     JobKind.RESTORE: {"strength", "face_index", "face"},
     JobKind.MAKEUP: {"strength", "face_index", "face"},
     JobKind.PIPELINE: {"face_index", "face", "restore_strength", "makeup_strength"},
-    JobKind.SECOND_GENERATION: {"sex", "seed"},
+    JobKind.SECOND_GENERATION: {"sex", "weight_a"},
 }
 
 
@@ -91,8 +91,14 @@ def validate_params(kind: str, params: Any) -> dict:
         raise ValidationError({"params.face_index": _("Must be a whole number, 0 for the leftmost face.")})
     if "face" in params and params["face"] != "largest":
         raise ValidationError({"params.face": _("The only choice is 'largest'.")})
-    if "sex" in params and params["sex"] not in ("female", "male", None):
-        raise ValidationError({"params.sex": _("Choose 'female', 'male' or leave it empty.")})
+    if "sex" in params and params["sex"] not in ("girl", "boy", None):
+        raise ValidationError({"params.sex": _("Choose 'girl', 'boy' or leave it empty.")})
+    if "weight_a" in params and (
+        isinstance(params["weight_a"], bool)
+        or not isinstance(params["weight_a"], int | float)
+        or not 0 <= params["weight_a"] <= 1
+    ):
+        raise ValidationError({"params.weight_a": _("Must be a number between 0 and 1 (the share of parent A).")})
     return params
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, Store, User
+from billing import services as billing
 from catalog import selectors as catalog
 from generation import inputs as job_inputs
 from generation.dispatch import dispatch_job
@@ -36,9 +37,11 @@ def _fingerprint(kind: str, inputs: dict, params: dict) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def visible_label_for(store: Store) -> bool:
+def output_label_for(store: Store) -> dict:
+    """How outputs are marked: the free plan always gets the visible label and a small watermark."""
+    free_plan = billing.billing_account_for(store).plan.watermark
     options = catalog.store_options(store=store)
-    return bool(options and options.visible_ai_label)
+    return {"visible": free_plan or bool(options and options.visible_ai_label), "watermark": free_plan}
 
 
 def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idempotency_key=None) -> Job:
@@ -60,9 +63,24 @@ def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idem
         idempotency_key=idempotency_key,
         request_fingerprint=_fingerprint(kind, inputs or {}, params),
     )
-    job.full_clean(exclude=["inputs", "input_keys", "params", "outputs", "metrics"])
+    # Inputs and references were validated above and the foreign keys are rows already loaded, so only the
+    # plain fields are checked here: the full model validation would add a query per foreign key to every job.
+    job.clean_fields(
+        exclude=[
+            "store",
+            "batch",
+            "created_by",
+            "created_by_token",
+            "inputs",
+            "input_keys",
+            "params",
+            "outputs",
+            "metrics",
+        ]
+    )
     job.save()
-    dispatch_job(job, visible_label=visible_label_for(store))
+    billing.credits_reserve(job=job)  # a 402 (QuotaExceeded/PaymentRequired) rolls the job back: nothing queued
+    dispatch_job(job, label=output_label_for(store))
     return job
 
 
@@ -172,6 +190,7 @@ def job_cancel(*, job: Job) -> Job:
         job.error_code = "canceled"
         job.error_message = _("Canceled at the customer's request.")
         job.save(update_fields=["state", "finished_at", "error_code", "error_message", "updated_at"])
+        billing.credits_release(job=job)
         job_event_fanout(job, "job.canceled")
     # With the broker down the revoke is lost: the job stays canceled, and whatever a worker
     # still reports for it is ignored because the job is terminal.

@@ -16,7 +16,8 @@ from gpu_worker.spec import QUEUE_GPU, broker_transport_options
 BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 VAR_DIR = Path(os.environ.get("GASANG_VAR_DIR") or Path(__file__).resolve().parent.parent / "var")
 KEY_PREFIX = os.environ.get("CELERY_KEY_PREFIX", "")
-VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 3600)
+# Above the task time limit (900 s), so a long job is never handed to a second worker while it runs.
+VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 960)
 
 app = Celery("gasang_gpu")
 app.conf.update(

@@ -59,13 +59,13 @@ PLANS: dict[str, list[Stage]] = {
         ),
     ],
     "generate_face": [
-        Stage("generate", {"contributors": "contributors"}, lambda p: {k: p[k] for k in ("seed", "weights") if k in p})
+        Stage("generate", {"face_*": "contributors"}, lambda p: {k: p[k] for k in ("seed", "weights") if k in p})
     ],
     "second_generation": [
         Stage(
             "second_generation",
             {"parent_a": "parent_a", "parent_b": "parent_b"},
-            lambda p: {k: p[k] for k in ("sex", "seed") if k in p},
+            lambda p: {k: p[k] for k in ("sex", "weight_a") if k in p},
         )
     ],
 }
@@ -110,15 +110,18 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
     previous, stage_metrics, engines = None, [], []
     for index, stage in enumerate(stages, start=1):
         engine = _pick(stage.engine)
-        inputs = {name: previous if role == PREVIOUS else images[role] for name, role in stage.inputs.items()}
+        inputs = _stage_inputs(stage, images, previous)
         result = engine.run(inputs, stage.params(spec["params"]))
         previous = result.image
         engines.append(f"{engine.NAME}:{engine.VERSION}")
         stage_metrics.append(_jsonable(result.metadata))
         progress(10 + round(80 * index / len(stages)))
     image = previous
-    if spec.get("label", {}).get("visible"):
+    label = spec.get("label") or {}
+    if label.get("visible"):
         image = provenance.add_visible_label(image)
+    if label.get("watermark"):
+        image = provenance.add_watermark(image)
     source_type = SOURCE_TYPE_GENERATED if spec["kind"] in GENERATED_KINDS else SOURCE_TYPE_COMPOSITE
     xmp = provenance.xmp_packet(
         source_type=source_type, job_id=spec["job_id"], engine=" → ".join(engines), engine_version=";".join(engines)
@@ -131,6 +134,18 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
         "output_size": [int(image.shape[1]), int(image.shape[0])],
     }
     return PipelineResult(png=png, metrics=metrics)
+
+
+def _stage_inputs(stage: Stage, images: dict[str, Any], previous: Any) -> dict[str, Any]:
+    """Engine inputs for a stage; ``"face_*": role`` spreads a list of images as face_0, face_1, ..."""
+    inputs: dict[str, Any] = {}
+    for name, role in stage.inputs.items():
+        value = previous if role == PREVIOUS else images[role]
+        if name.endswith("*"):
+            inputs.update({f"{name[:-1]}{i}": image for i, image in enumerate(value)})
+        else:
+            inputs[name] = value
+    return inputs
 
 
 def _jsonable(value: Any) -> Any:

@@ -66,6 +66,18 @@ def add_visible_label(image: np.ndarray) -> np.ndarray:
     return np.asarray(canvas)
 
 
+def add_watermark(image: np.ndarray) -> np.ndarray:
+    """The free plan's small, semi-transparent "Gasang" mark in the top-left corner."""
+    canvas = Image.fromarray(image).convert("RGB")
+    size = max(10, round(min(canvas.size) * 0.03))
+    font = ImageFont.load_default(size)
+    draw = ImageDraw.Draw(canvas, "RGBA")
+    margin = max(4, size // 2)
+    draw.text((margin + 1, margin + 1), "Gasang", font=font, fill=(0, 0, 0, 90))
+    draw.text((margin, margin), "Gasang", font=font, fill=(255, 255, 255, 150))
+    return np.asarray(canvas)
+
+
 def encode_png(image: np.ndarray, xmp: str) -> bytes:
     """PNG bytes of an RGB uint8 image with the XMP packet embedded."""
     info = PngImagePlugin.PngInfo()

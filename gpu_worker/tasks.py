@@ -8,9 +8,11 @@ import time
 import uuid
 
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
 
 from gpu_worker import attempts, pipelines
 from gpu_worker.app import BROKER_URL, VAR_DIR, app
+from gpu_worker.face.errors import FaceEngineError
 from gpu_worker.spec import (
     QUEUE_EVENTS,
     TASK_APPLY_EVENT,
@@ -22,6 +24,17 @@ from gpu_worker.spec import (
 from gpu_worker.storage import StorageError, default_storage
 
 log = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def _warm_models(**_kwargs) -> None:
+    """Load neural models in the forked pool process (never in the parent, which must not touch CUDA)."""
+    from gpu_worker.neural.selection import preload
+
+    try:
+        log.info("engines: %s", preload())
+    except Exception:  # a broken weight install must not stop the worker: jobs fall back or fail with a reason
+        log.exception("preloading neural models failed")
 
 
 def publish(event_type: str, subject: str, attempt: int, **fields) -> None:
@@ -59,8 +72,6 @@ def run_job(spec: dict) -> None:
         return
     publish("started", job_id, attempt, worker=os.uname().nodename)
     storage = default_storage()
-    from gpu_worker.face.errors import FaceEngineError
-
     try:
         result = pipelines.run(spec, storage.get, lambda pct: publish("progress", job_id, attempt, progress=pct))
         key = f"{spec['output_prefix']}result.png"
@@ -89,7 +100,6 @@ def run_job(spec: dict) -> None:
 @app.task(name=TASK_DETECT_FACES, acks_late=True, reject_on_worker_lost=True)
 def detect_faces(spec: dict) -> None:
     from gpu_worker.face.detect import detect_boxes
-    from gpu_worker.face.errors import FaceEngineError
 
     shot_id = str(spec.get("shot_id"))
     attempt_tag = uuid.uuid4().int % 10**6  # detection is idempotent; each run's event is its own

@@ -52,3 +52,10 @@ def _generation_factories() -> None:
 
 
 _generation_factories()
+
+
+def _billing_factories() -> None:
+    import tests.billing.factories  # noqa: F401 - registers Invoice
+
+
+_billing_factories()

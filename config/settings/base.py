@@ -149,11 +149,17 @@ CELERY_TASK_DEFAULT_QUEUE = QUEUE_DEFAULT
 CELERY_TASK_QUEUES = [Queue(QUEUE_GPU), Queue(QUEUE_EVENTS), Queue(QUEUE_DEFAULT)]
 CELERY_TASK_ALWAYS_EAGER = ENV.celery_always_eager
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    # Overage that Stripe did not accept yet (network, outage) is retried until it is reported once.
+    "report-pending-meter-events": {"task": "billing.report_pending_meter_events", "schedule": 300.0},
+}
 
 STRIPE_SECRET_KEY = ENV.stripe_secret_key
 STRIPE_WEBHOOK_SECRET = ENV.stripe_webhook_secret
 STRIPE_API_VERSION = ENV.stripe_api_version
 STRIPE_API_BASE = ENV.stripe_api_base
+STRIPE_METER_EVENT_NAME = ENV.stripe_meter_event_name
+BILLING_GRACE_DAYS = ENV.billing_grace_days
 
 LOGGING = {
     "version": 1,

@@ -16,8 +16,9 @@ Containers (see each fixture's ``manifest.json["checkpoint_container"]``):
   extras: ``latent_avg``, ``decoder`` (a stylegan2 ``Generator(1024, 512, 8)`` state_dict, prefix
   stripped, loadable with ``load_checkpoint('stylegan2', extras['decoder'], generator)``) and ``opts``.
 
-Other models are added to ``_UNWRAPPERS``; an entry may return just the state_dict or
-``(state_dict, extras)``.
+``aei_net``, ``hear_net``, ``psgan`` and ``bisenet_parsing`` use the unwrappers of
+``checkpoint_containers_faceshifter`` (bare state_dicts, optional ``module.`` prefix). Other models are
+added to ``_UNWRAPPERS``; an entry may return just the state_dict or ``(state_dict, extras)``.
 """
 
 from __future__ import annotations
@@ -101,11 +102,22 @@ _UNWRAPPERS: dict[str, Unwrapper] = {
 }
 
 
+def _unwrapper(name: str) -> Unwrapper:
+    """This module's unwrapper for ``name``, else the FaceShifter/PSGAN/BiSeNet one
+    (``checkpoint_containers_faceshifter.UNWRAPPERS``: aei_net, hear_net, psgan, bisenet_parsing)."""
+    if name in _UNWRAPPERS:
+        return _UNWRAPPERS[name]
+    from gpu_worker.models.checkpoint_containers_faceshifter import UNWRAPPERS
+
+    if name in UNWRAPPERS:
+        return UNWRAPPERS[name]
+    known = sorted({*_UNWRAPPERS, *UNWRAPPERS})
+    raise KeyError(f"no checkpoint unwrapper for {name!r}; known: {', '.join(known)}")
+
+
 def unwrap_checkpoint(name: str, source: Source) -> tuple[StateDict, dict[str, Any]]:
     """Read ``source`` and return ``(model state_dict, extras)`` for model ``name``."""
-    if name not in _UNWRAPPERS:
-        raise KeyError(f"no checkpoint unwrapper for {name!r}; known: {', '.join(_UNWRAPPERS)}")
-    result = _UNWRAPPERS[name](read_container(source))
+    result = _unwrapper(name)(read_container(source))
     if isinstance(result, tuple):
         return result
     return result, {}

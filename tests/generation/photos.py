@@ -1,4 +1,4 @@
-"""Real face photos that ship with installed packages (no downloads)."""
+"""Encoded test photos for the job path (the images themselves come from tests/gpu_worker/face_photos.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,9 @@ import io
 import numpy as np
 from PIL import Image
 
+from tests.gpu_worker.face_photos import astronaut, grace_hopper
 
-def astronaut() -> np.ndarray:
-    from skimage import data
-
-    return data.astronaut()
-
-
-def grace_hopper() -> np.ndarray:
-    from matplotlib import cbook
-
-    with cbook.get_sample_data("grace_hopper.jpg") as handle:
-        return np.asarray(Image.open(handle).convert("RGB"))
+__all__ = ["astronaut", "grace_hopper", "jpeg_bytes", "png_bytes"]
 
 
 def jpeg_bytes(image: np.ndarray, quality: int = 92) -> bytes:

@@ -15,8 +15,16 @@ IPTC = "{http://iptc.org/std/Iptc4xmpExt/2008-02-29/}"
 
 
 def restore_spec(visible: bool) -> dict:
-    return {"job_id": "0b7e", "store_id": 1, "kind": "restore", "inputs": {"target": "shot.png"},
-            "params": {"strength": 0.5}, "output_prefix": "out/", "attempt_limit": 3, "label": {"visible": visible}}
+    return {
+        "job_id": "0b7e",
+        "store_id": 1,
+        "kind": "restore",
+        "inputs": {"target": "shot.png"},
+        "params": {"strength": 0.5},
+        "output_prefix": "out/",
+        "attempt_limit": 3,
+        "label": {"visible": visible},
+    }
 
 
 def run(visible: bool) -> bytes:
@@ -43,3 +51,13 @@ def test_visible_label_marks_only_the_bottom_right_corner():
     height, width = changed.shape
     assert changed.any()
     assert ys.min() > height * 0.8 and xs.min() > width * 0.6
+
+
+def test_free_plan_watermark_marks_the_top_left_corner():
+    objects = {"shot.png": png_bytes(astronaut())}
+    spec = {**restore_spec(False), "label": {"visible": False, "watermark": True}}
+    marked = np.asarray(Image.open(io.BytesIO(pipelines.run(spec, objects.__getitem__, lambda p: None).png)))
+    plain = np.asarray(Image.open(io.BytesIO(run(visible=False))))
+
+    ys, xs = np.nonzero(np.abs(marked.astype(int) - plain.astype(int)).sum(axis=2))
+    assert len(ys) and ys.max() < marked.shape[0] * 0.2 and xs.max() < marked.shape[1] * 0.4

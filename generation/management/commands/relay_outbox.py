@@ -9,7 +9,7 @@ from django.db import close_old_connections
 
 from generation.dispatch import requeue_stale_jobs
 from generation.outbox import relay_pending
-from generation.services import visible_label_for
+from generation.services import output_label_for
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 if time.monotonic() >= next_sweep:
                     next_sweep = time.monotonic() + min(60.0, requeue_after)
                     requeued = requeue_stale_jobs(
-                        older_than=timedelta(seconds=requeue_after), visible_label_for=visible_label_for
+                        older_than=timedelta(seconds=requeue_after), label_for=output_label_for
                     )
                     if requeued:
                         log.warning("queued %d stale job(s) again", requeued)

@@ -1,0 +1,139 @@
+"""Jobs and batches: start a pipeline over shots, live progress fragments, results, second generation."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from billing.errors import BillingRefused
+from catalog import selectors as catalog
+from frontend.access import store_page
+from frontend.errors import add_service_errors, billing_refusal_text
+from frontend.forms import BatchForm, SecondGenerationForm
+from frontend.job_text import job_error_text
+from generation import services
+from generation.models import Batch, Job, JobKind
+
+
+def _store_job(store, pk) -> Job:
+    try:
+        job = Job.objects.filter(store=store, pk=pk).select_related("batch").first()
+    except ValidationError:
+        job = None
+    if job is None:
+        raise Http404
+    return job
+
+
+def _store_batch(store, pk) -> Batch:
+    try:
+        batch = Batch.objects.filter(store=store, pk=pk).select_related("face").first()
+    except ValidationError:
+        batch = None
+    if batch is None:
+        raise Http404
+    return batch
+
+
+def _job_view(job: Job, shots: dict) -> dict:
+    """What a job row/card shows: its shot (for the before image), result, error in plain words."""
+    shot = shots.get(int(job.inputs.get("product_shot") or 0)) if job.inputs.get("product_shot") else None
+    size = (job.metrics or {}).get("output_size") or ([shot.width, shot.height] if shot else [1, 1])
+    return {"job": job, "shot": shot, "width": size[0], "height": size[1], "error": job_error_text(job)}
+
+
+def _shots_for(store, jobs) -> dict:
+    ids = {int(j.inputs["product_shot"]) for j in jobs if str(j.inputs.get("product_shot", "")).isdigit()}
+    return {s.pk: s for s in catalog.store_product_shots(store).filter(pk__in=ids)}
+
+
+@store_page()
+def job_list(request):
+    jobs = list(Job.objects.filter(store=request.store).order_by("-created_at")[:50])
+    batches = list(Batch.objects.filter(store=request.store).order_by("-created_at")[:20])
+    return render(request, "frontend/jobs.html", {"jobs": jobs, "batches": batches})
+
+
+@store_page(read_role=Role.EDITOR)
+def batch_new(request):
+    faces = list(catalog.usable_faces(request.store)[:200])
+    shots = list(catalog.store_product_shots(request.store).filter(status="ready")[:200])
+    options = catalog.store_options(request.store)
+    model_face_id = options.model_face_id if options else None
+    initial = {"face": model_face_id, "product_shots": [int(i) for i in request.GET.getlist("shot") if i.isdigit()]}
+    form = BatchForm(request.POST or None, faces=faces, shots=shots, presets=catalog.store_presets(request.store),
+                     initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            batch = services.batch_create(
+                store=request.store, face_id=data["face"], product_shot_ids=data["product_shots"],
+                preset_id=data["preset"], created_by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except BillingRefused as exc:
+            form.add_error(None, billing_refusal_text(exc))
+        else:
+            return redirect("batch-detail", pk=batch.pk)
+    return render(request, "frontend/batch_new.html", {
+        "form": form, "shots": shots, "faces": faces, "model_face_id": model_face_id,
+    })
+
+
+@store_page()
+def batch_detail(request, pk):
+    batch = _store_batch(request.store, pk)
+    jobs = list(batch.jobs.order_by("created_at"))
+    shots = _shots_for(request.store, jobs)
+    total = len(jobs)
+    done = sum(1 for j in jobs if j.is_terminal)
+    progress = round(sum(100 if j.is_terminal else j.progress for j in jobs) / total) if total else 0
+    context = {
+        "batch": batch, "items": [_job_view(j, shots) for j in jobs], "total": total, "done": done,
+        "succeeded": sum(1 for j in jobs if j.state == "succeeded"), "progress": progress,
+        "active": done < total,
+    }
+    template = "frontend/_batch_progress.html" if request.GET.get("fragment") else "frontend/batch_detail.html"
+    return render(request, template, context)
+
+
+@store_page()
+def job_detail(request, pk):
+    job = _store_job(request.store, pk)
+    item = _job_view(job, _shots_for(request.store, [job]))
+    template = "frontend/_job_card.html" if request.GET.get("fragment") else "frontend/job_detail.html"
+    return render(request, template, {"item": item, "poll": True})
+
+
+@require_POST
+@store_page()
+def job_cancel(request, pk):
+    job = services.job_cancel(job=_store_job(request.store, pk))
+    messages.info(request, _("Job canceled.") if job.state == "canceled" else _("The job had already finished."))
+    return redirect("job-detail", pk=job.pk)
+
+
+@store_page()
+def second_generation(request):
+    faces = list(catalog.usable_faces(request.store)[:200])
+    form = SecondGenerationForm(request.POST or None, faces=faces)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.job_create(
+                store=request.store, kind=JobKind.SECOND_GENERATION, created_by=request.user,
+                inputs={"parent_a": form.cleaned_data["parent_a"], "parent_b": form.cleaned_data["parent_b"]},
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except BillingRefused as exc:
+            form.add_error(None, billing_refusal_text(exc))
+        else:
+            return redirect("job-detail", pk=created.job.pk)
+    recent = Job.objects.filter(store=request.store, kind=JobKind.SECOND_GENERATION).order_by("-created_at")[:6]
+    return render(request, "frontend/second_generation.html", {"form": form, "faces": faces, "recent": recent})

@@ -1,0 +1,268 @@
+"""Settings pages: API tokens, webhooks, members and roles, store options, billing."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import selectors as accounts_selectors
+from accounts import services as accounts
+from accounts.models import Role
+from catalog import selectors as catalog
+from catalog import services as catalog_services
+from frontend.access import store_page
+from frontend.errors import add_service_errors, service_error_text
+from frontend.forms import InviteForm, StoreOptionsForm, TokenForm, WebhookForm
+from generation.models import WebhookDelivery, WebhookEndpoint
+from generation.webhooks import new_secret
+
+OWNER = {"read_role": Role.OWNER, "write_role": Role.OWNER}
+_ONCE_KEY = "frontend_show_once"
+
+
+def show_once(request, what: str, value: dict) -> None:
+    """Keep a secret for the very next page view only (post → redirect → get; a reload never re-posts)."""
+    request.session[_ONCE_KEY] = {"what": what, **value}
+
+
+def pop_once(request, what: str) -> dict | None:
+    value = request.session.get(_ONCE_KEY)
+    if value and value.get("what") == what:
+        del request.session[_ONCE_KEY]
+        return value
+    return None
+
+
+@store_page()
+def settings_index(request):
+    return render(request, "frontend/settings.html")
+
+
+# ---- API tokens --------------------------------------------------------------------------------
+
+
+@store_page(read_role=Role.EDITOR)
+def tokens(request):
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = accounts.api_token_create(store=request.store, created_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            show_once(request, "token", {"plaintext": issued.plaintext})
+            return redirect("settings-tokens")
+    issued = pop_once(request, "token")
+    listed = accounts_selectors.store_api_tokens(store=request.store).select_related("created_by") \
+        .order_by("-created_at")
+    return render(request, "frontend/settings_tokens.html", {"form": form, "issued": issued, "tokens": listed})
+
+
+@require_POST
+@store_page(read_role=Role.EDITOR)
+def token_revoke(request, pk: int):
+    token = get_object_or_404(accounts_selectors.store_api_tokens(store=request.store), pk=pk)
+    accounts.api_token_revoke(token=token)
+    messages.success(request, _("Token “%(name)s” revoked. Integrations using it stop working now.")
+                     % {"name": token.name})
+    return redirect("settings-tokens")
+
+
+# ---- webhooks ----------------------------------------------------------------------------------
+
+
+def _endpoints(store):
+    return WebhookEndpoint.objects.filter(store=store)
+
+
+@store_page(read_role=Role.EDITOR)
+def webhooks(request):
+    form = WebhookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        endpoint = WebhookEndpoint(store=request.store, secret=new_secret(), **form.cleaned_data)
+        endpoint.full_clean()
+        endpoint.save()
+        show_once(request, "webhook", {"url": endpoint.url, "secret": endpoint.secret})
+        return redirect("settings-webhooks")
+    secret_for = pop_once(request, "webhook")
+    deliveries = WebhookDelivery.objects.filter(store=request.store).select_related("endpoint") \
+        .order_by("-created_at")[:30]
+    return render(request, "frontend/settings_webhooks.html", {
+        "form": form, "endpoints": _endpoints(request.store), "deliveries": deliveries, "secret_for": secret_for,
+    })
+
+
+@require_POST
+@store_page(read_role=Role.EDITOR)
+def webhook_action(request, pk: int, action: str):
+    endpoint = get_object_or_404(_endpoints(request.store), pk=pk)
+    if action == "rotate":
+        endpoint.secret = new_secret()
+        endpoint.save(update_fields=["secret"])
+        show_once(request, "webhook", {"url": endpoint.url, "secret": endpoint.secret})
+    elif action == "toggle":
+        endpoint.is_active = not endpoint.is_active
+        endpoint.save(update_fields=["is_active"])
+    elif action == "delete":
+        endpoint.delete()
+        messages.success(request, _("Webhook endpoint deleted."))
+    return redirect("settings-webhooks")
+
+
+# ---- members -----------------------------------------------------------------------------------
+
+
+@store_page(**OWNER)
+def members(request):
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = accounts.invitation_create(store=request.store, invited_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            url = request.build_absolute_uri(reverse("invitation-accept", args=[issued.plaintext]))
+            show_once(request, "invite", {"url": url})
+            return redirect("settings-members")
+    invite = pop_once(request, "invite")
+    invite_url = invite["url"] if invite else None
+    return render(request, "frontend/settings_members.html", {
+        "form": form, "invite_url": invite_url, "roles": Role.choices,
+        "members": accounts_selectors.store_memberships(store=request.store).order_by("created_at"),
+        "invitations": accounts_selectors.pending_invitations(store=request.store).order_by("-created_at"),
+    })
+
+
+@require_POST
+@store_page(**OWNER)
+def member_action(request, pk: int):
+    membership = get_object_or_404(accounts_selectors.store_memberships(store=request.store), pk=pk)
+    try:
+        if request.POST.get("action") == "remove":
+            accounts.membership_remove(membership=membership)
+            messages.success(request, _("%(email)s was removed from the store.") % {"email": membership.user.email})
+        else:
+            accounts.membership_update_role(membership=membership, role=request.POST.get("role", ""))
+            messages.success(request, _("%(email)s is now %(role)s.")
+                             % {"email": membership.user.email, "role": membership.get_role_display()})
+    except ValidationError as exc:
+        messages.error(request, service_error_text(exc))
+    return redirect("settings-members")
+
+
+# ---- store options -----------------------------------------------------------------------------
+
+
+@store_page(**OWNER)
+def store_options(request):
+    options = catalog.store_options(request.store)
+    initial = {"name": request.store.name, "locale": request.store.locale,
+               "visible_ai_label": bool(options and options.visible_ai_label)}
+    form = StoreOptionsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            accounts.store_update(store=request.store, name=data["name"], locale=data["locale"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            # No catalog service sets the label yet; this is the only field and it cannot be invalid.
+            options = catalog_services.store_options_get_or_create(store=request.store)
+            options.visible_ai_label = data["visible_ai_label"]
+            options.save(update_fields=["visible_ai_label"])
+            messages.success(request, _("Store settings saved."))
+            return redirect("settings-store")
+    return render(request, "frontend/settings_store.html", {"form": form})
+
+
+# ---- billing ----------------------------------------------------------------------------------
+
+
+@store_page(**OWNER)
+def billing(request):
+    context = billing_context(request.store)
+    checkout = request.GET.get("checkout")
+    if checkout == "success":
+        messages.success(request, _("Thank you! Your plan changes as soon as Stripe confirms the payment."))
+    elif checkout == "canceled":
+        messages.info(request, _("Checkout was canceled; nothing was charged."))
+    return render(request, "frontend/settings_billing.html", context)
+
+
+@require_POST
+@store_page(**OWNER)
+def billing_checkout(request):
+    from billing import stripe_api, subscriptions
+
+    page = request.build_absolute_uri(reverse("settings-billing"))
+    try:
+        url = subscriptions.checkout_start(
+            store=request.store, plan_code=request.POST.get("plan", ""), email=request.user.email,
+            success_url=f"{page}?checkout=success", cancel_url=f"{page}?checkout=canceled",
+        )
+    except ValidationError as exc:
+        messages.error(request, service_error_text(exc))
+    except stripe_api.StripeError:
+        messages.error(request, _("The payment service did not answer. Nothing was charged; try again in a minute."))
+    else:
+        return redirect(url)
+    return redirect("settings-billing")
+
+
+@require_POST
+@store_page(**OWNER)
+def billing_portal(request):
+    from billing import stripe_api, subscriptions
+
+    try:
+        url = subscriptions.portal_url(store=request.store,
+                                       return_url=request.build_absolute_uri(reverse("settings-billing")))
+    except ValidationError:
+        messages.error(request, _("There is no payment account yet. Choose a paid plan first."))
+    except stripe_api.StripeError:
+        messages.error(request, _("The payment service did not answer. Try again in a minute."))
+    else:
+        return redirect(url)
+    return redirect("settings-billing")
+
+
+def billing_context(store) -> dict:
+    """Plan, credits, usage by day and kind, plans to upgrade to and invoices (billing.selectors)."""
+    from billing import selectors as billing_selectors
+    from billing.models import Plan
+
+    balance = billing_selectors.balance(store=store)
+    rows = billing_selectors.usage_by_day(store=store, days=30)
+    return {
+        "billing_ready": True,
+        "balance": balance,
+        "credits_left": balance.remaining,
+        "usage": usage_chart(rows),
+        "plans": Plan.objects.filter(is_public=True).exclude(stripe_price_id="").order_by("monthly_credits"),
+        "invoices": billing_selectors.invoice_list(store=store).order_by("-created_at")[:12],
+    }
+
+
+def usage_chart(rows: list[dict]) -> dict:
+    """Rows of {day, kind, jobs, credits} as bars per day: segments per kind, widths in % of the busiest day."""
+    from generation.models import JobKind
+
+    days: dict = {}
+    for row in rows:
+        days.setdefault(row["day"], []).append(row)
+    peak = max((sum(r["credits"] for r in day) for day in days.values()), default=0)
+    labels = dict(JobKind.choices)
+    bars = [
+        {"day": day, "total": sum(r["credits"] for r in day_rows),
+         "segments": [{"kind": r["kind"], "label": labels.get(r["kind"], r["kind"]), "credits": r["credits"],
+                       "jobs": r["jobs"], "width": round(100 * r["credits"] / peak, 2) if peak else 0}
+                      for r in day_rows]}
+        for day, day_rows in sorted(days.items())
+    ]
+    kinds = sorted({r["kind"] for r in rows})
+    return {"bars": bars, "legend": [(k, labels.get(k, k)) for k in kinds],
+            "total": sum(r["credits"] for r in rows)}

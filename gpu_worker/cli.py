@@ -1,0 +1,150 @@
+"""Command line for humans and benchmarks: ``python -m gpu_worker <engine> ...``.
+
+Exit codes: 0 = image written; 2 = bad input or refused result (one line ``error: <code>: <reason>``
+on stderr, nothing written); argparse usage errors also exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def _face_choice(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--face-index", type=int, help="0 = leftmost face")
+    group.add_argument(
+        "--face", choices=["largest", "similar"], help="largest (default) or most similar to --reference-face"
+    )
+    p.add_argument("--detector", choices=["hog", "mmod"], default=None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gpu_worker", description="Gasang classical face engines (CPU).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("models", help="weight files: list | install NAME --from SRC | verify | convert-ada (see --help)")
+
+    p = sub.add_parser("swap", help="put the source (virtual model) face into the target photo")
+    p.add_argument("--source", required=True)
+    p.add_argument("--target", required=True)
+    p.add_argument("--reference-face", help="photo of the person to replace (with --face similar)")
+    p.add_argument("--restore", type=float, default=0.0, help="restore strength 0..1 after the swap")
+    _face_choice(p)
+
+    p = sub.add_parser("restore", help="enhance a face and paste it back")
+    p.add_argument("--image", required=True)
+    p.add_argument("--strength", type=float, default=0.6)
+    p.add_argument("--upscale", type=int, choices=[1, 2, 4], default=1)
+    p.add_argument("--all-faces", action="store_true")
+    _face_choice(p)
+
+    p = sub.add_parser("makeup", help="transfer makeup from a reference face to the target face")
+    p.add_argument("--target", required=True)
+    p.add_argument("--reference", required=True, help="face photo wearing the makeup")
+    p.add_argument("--strength", type=float, default=0.8)
+    _face_choice(p)
+
+    p = sub.add_parser("generate", help="morph K>=3 gallery faces into a new identity (1024 px)")
+    p.add_argument("--faces", nargs="+", required=True)
+    p.add_argument("--weights", nargs="+", type=float)
+    p.add_argument("--seed", type=int, default=0, help="picks the new face's proportion edits")
+    p.add_argument("--size", type=int, choices=[256, 512, 1024], default=1024)
+
+    p = sub.add_parser("second-generation", help="predict a child face from two parents")
+    p.add_argument("--parent-a", required=True)
+    p.add_argument("--parent-b", required=True)
+    p.add_argument("--sex", choices=["girl", "boy"])
+    p.add_argument("--weight-a", type=float, default=0.5, help="share of parent A (0..1)")
+    p.add_argument("--size", type=int, choices=[256, 512, 1024], default=1024)
+
+    for p in sub.choices.values():
+        p.add_argument("--out", required=True, help="output image (.png, .jpg, .webp)")
+        p.add_argument("--metadata", help="also write the metadata JSON here")
+    return parser
+
+
+def _face_params(args: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if args.face_index is not None:
+        params["face_index"] = args.face_index
+    if args.face:
+        params["face"] = args.face
+    if args.detector:
+        params["detector"] = args.detector
+    return params
+
+
+def plan(args: argparse.Namespace) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """(engine name, {input name: path}, params) for parsed arguments."""
+    if args.command == "swap":
+        paths = {"source": args.source, "target": args.target}
+        if args.reference_face:
+            paths["reference"] = args.reference_face
+        return "swap", paths, {**_face_params(args), "restore": args.restore}
+    if args.command == "restore":
+        params = {**_face_params(args), "strength": args.strength, "upscale": args.upscale}
+        if args.all_faces:
+            params["all_faces"] = True
+        return "restore", {"image": args.image}, params
+    if args.command == "makeup":
+        return (
+            "makeup",
+            {"target": args.target, "reference": args.reference},
+            {**_face_params(args), "strength": args.strength},
+        )
+    if args.command == "generate":
+        params: dict[str, Any] = {"size": args.size, "seed": args.seed}
+        if args.weights:
+            params["weights"] = args.weights
+        return "generate", {f"face_{i}": path for i, path in enumerate(args.faces)}, params
+    params = {"weight_a": args.weight_a, "size": args.size}
+    if args.sex:
+        params["sex"] = args.sex
+    return "second_generation", {"parent_a": args.parent_a, "parent_b": args.parent_b}, params
+
+
+def _write_atomically(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, so a failure never leaves a partial file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["models"]:  # weight registry: list | install | verify | convert-ada
+        from gpu_worker.models.cli import main as models_main
+
+        return models_main(argv[1:])
+    from gpu_worker.engines.base import FaceEngineError, get_engine
+    from gpu_worker.face.imageio import read_image, write_image
+
+    args = build_parser().parse_args(argv)
+    out = Path(args.out)
+    try:
+        if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+            raise FaceEngineError("bad_parameter", f"--out must end in .png, .jpg or .webp: {out}")
+        if not out.parent.is_dir():
+            raise FaceEngineError("bad_parameter", f"output folder {out.parent} does not exist")
+        name, paths, params = plan(args)
+        inputs = {key: read_image(path) for key, path in paths.items()}
+        result = get_engine(name).run(inputs, params)
+    except FaceEngineError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    _write_atomically(out, lambda tmp: write_image(tmp, result.image))
+    if args.metadata:
+        _write_atomically(Path(args.metadata), lambda tmp: Path(tmp).write_text(json.dumps(result.metadata, indent=2)))
+    h, w = result.image.shape[:2]
+    print(f"{name}: wrote {out} ({w}x{h}) in {sum(result.metadata.get('timings', {}).values()):.2f}s")
+    return 0

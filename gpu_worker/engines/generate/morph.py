@@ -1,0 +1,135 @@
+"""Landmark-aligned morphing of several faces in FFHQ-aligned space (shared with second_generation).
+
+Each face is FFHQ-aligned to ``size`` px; its landmarks are carried through the same affine map, so
+no re-detection is needed. The morph target shape is a weighted mean of the dense meshes (plus the
+crop's border points, so hair and background warp too). Inside the face the warped textures are
+averaged with the weights; outside it the heaviest contributor's warped image is used as is,
+because averaging hair and backgrounds only produces ghosts. A pyramid blend joins the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpu_worker.face.align import align_face, transform_points
+from gpu_worker.face.blend import feather, match_colour, pyramid_blend
+from gpu_worker.face.detect import Face
+from gpu_worker.face.mask import face_mask, feature_mask
+from gpu_worker.face.mesh import (
+    N_FOREHEAD,
+    N_RING,
+    dense_points,
+    face_axes,
+    outline_polygon,
+    piecewise_affine,
+    triangulate,
+)
+
+
+@dataclass(frozen=True)
+class AlignedFace:
+    image: np.ndarray  # (size, size, 3) FFHQ-aligned crop
+    lm68: np.ndarray  # landmarks in crop coordinates
+
+
+def align_all(images: list[np.ndarray], faces: list[Face], size: int) -> list[AlignedFace]:
+    """FFHQ-align every (image, face) pair to ``size`` px."""
+    out = []
+    for image, face in zip(images, faces):
+        crop, matrix = align_face(image, face, size)
+        out.append(AlignedFace(crop, transform_points(face.require_dense(), matrix)))
+    return out
+
+
+def border_points(size: int, n: int = 4) -> np.ndarray:
+    """Points along the crop border, fixed in every warp so the whole crop is covered."""
+    t = np.linspace(0, size - 1, n + 1)
+    top = np.stack([t, np.zeros_like(t)], 1)
+    bottom = np.stack([t, np.full_like(t, size - 1)], 1)
+    left = np.stack([np.zeros_like(t[1:-1]), t[1:-1]], 1)
+    right = np.stack([np.full_like(t[1:-1], size - 1), t[1:-1]], 1)
+    return np.vstack([top, bottom, left, right])
+
+
+def mesh(lm68: np.ndarray, size: int) -> np.ndarray:
+    return np.vstack([dense_points(lm68), border_points(size)])
+
+
+def morph(
+    faces: list[AlignedFace], weights: np.ndarray, target_lm: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Morph ``faces`` with ``weights`` (non-negative, summing to 1). Returns (image, landmarks).
+
+    ``target_lm`` overrides the weighted-mean shape (second_generation applies its child prior).
+    """
+    import cv2
+
+    size = faces[0].image.shape[0]
+    lm = target_lm if target_lm is not None else sum(w * f.lm68 for w, f in zip(weights, faces))
+    dst = mesh(lm, size)
+    # The margin ring stays where the heaviest contributor has it: its neck, collar and hair are
+    # the backdrop, and moving the ring with the new jaw would bend them.
+    base_index = int(np.argmax(weights))
+    ring = slice(len(lm) + N_FOREHEAD, len(lm) + N_FOREHEAD + N_RING)
+    dst[ring] = mesh(faces[base_index].lm68, size)[ring]
+    tris = triangulate(dst)
+    warped, visible = [], []
+    for f in faces:
+        src = mesh(f.lm68, size)
+        warped.append(piecewise_affine(f.image, src, dst, (size, size), tris)[0])
+        # Where a contributor's face is hidden (hat, fringe, frames) the others supply the pixels.
+        own_mask, _ = face_mask(f.image, f.lm68)
+        warped_mask = piecewise_affine(own_mask, src, dst, (size, size), tris)[0]
+        visible.append(cv2.GaussianBlur(warped_mask.astype(np.float32) / 255.0, (0, 0), size / 200))
+    # Colour-normalise each warped face to the weighted mean skin colour first, so averaging does
+    # not produce blotches where one face is lit differently.
+    skin = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(skin, [outline_polygon(dense_points(lm))], 255)
+    skin &= ~feature_mask((size, size), lm)
+    mean_face = np.clip(sum(w * x.astype(np.float32) for w, x in zip(weights, warped)), 0, 255).astype(np.uint8)
+    warped = [match_colour(x, skin, mean_face, skin, strength=0.7) for x in warped]
+    # Per-pixel weights: the global weight times visibility; a small floor keeps the sum positive.
+    # Negative weights (extrapolation) are not used here, so clip them.
+    pix_w = [max(float(w), 0.0) * (v + 1e-3) for w, v in zip(weights, visible)]
+    total = sum(pix_w)
+    blend = np.clip(
+        sum(pw[..., None] * x.astype(np.float32) for pw, x in zip(pix_w, warped)) / total[..., None] + 0.5, 0, 255
+    ).astype(np.uint8)
+    base = warped[base_index]
+    face_region = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(face_region, [outline_polygon(dense_points(lm))], 255)
+    alpha = feather(face_region, face_axes(lm)[2] * 0.05)
+    return pyramid_blend(blend, base, alpha), lm
+
+
+def smooth_skin(image: np.ndarray, lm68: np.ndarray, amount: float) -> np.ndarray:
+    """Edge-preserving smoothing of the skin only (features and outside untouched); ``amount`` 0..1."""
+    import cv2
+
+    if amount <= 0:
+        return image
+    _, _, scale = face_axes(lm68)
+    d = max(5, int(scale * 0.03) | 1)
+    # Two passes: one removes wrinkles at the face's scale, the second the remaining fine texture.
+    smooth = cv2.bilateralFilter(image, d, 20 + 30 * amount, d)
+    smooth = cv2.bilateralFilter(smooth, max(5, d // 2 | 1), 10 + 20 * amount, d)
+    region = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(region, [outline_polygon(dense_points(lm68))], 255)
+    region &= ~feature_mask(image.shape[:2], lm68, grow=0.1)
+    alpha = feather(region, scale * 0.03)[..., None] * amount
+    return np.clip(image * (1 - alpha) + smooth * alpha + 0.5, 0, 255).astype(np.uint8)
+
+
+def embedding_of_aligned(image: np.ndarray, lm68: np.ndarray) -> np.ndarray:
+    """dlib embedding of a morphed crop: landmarks are refitted in the box the mesh implies."""
+    from gpu_worker.face.detect import face_at
+    from gpu_worker.face.embed import embedding
+
+    x0, y0 = lm68.min(0)
+    x1, y1 = lm68.max(0)
+    # dlib boxes run from about the brow line to the chin; widen slightly like its detector does.
+    pad = 0.05 * (x1 - x0)
+    box = (int(x0 - pad), int(y0 - pad), int(x1 + pad), int(y1 + pad))
+    return embedding(image, face_at(image, box))

@@ -1,0 +1,28 @@
+"""The one exception type every face module and engine raises for bad input.
+
+Codes are stable strings: the job runner copies them into the ``failed`` event and the CLI prints
+them, so clients can branch on them. Add codes; never rename one.
+"""
+
+from __future__ import annotations
+
+ERROR_CODES: dict[str, str] = {
+    "unreadable_image": "the input is not a decodable RGB/RGBA/grey image",
+    "no_face": "no face was found where one is required",
+    "face_too_small": "the face is smaller than the documented minimum size",
+    "face_turned": "the head is turned beyond the documented yaw limit",
+    "identity_check_failed": "the result failed its identity check (too close or too far)",
+    "bad_parameter": "a parameter is missing, of the wrong type or out of range",
+    "license_restricted": "the operation needs a model whose licence the commercial-only mode refuses",
+}
+
+
+class FaceEngineError(Exception):
+    """Bad input or a refused result, with a stable ``code`` (a key of ``ERROR_CODES``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"unknown FaceEngineError code {code!r}")
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message

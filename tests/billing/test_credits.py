@@ -1,0 +1,158 @@
+"""Stores pay for what they use: a job reserves credits, success captures them once, failure or cancel gives
+them back; a free store that runs out gets a clear 402 and nothing is queued."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from billing.models import LedgerEntry
+from billing.services import billing_account_for
+from generation.models import Job, OutboxMessage
+from generation.services import job_cancel
+from gpu_worker.spec import TASK_RUN_JOB
+from tests.accounts.factories import MembershipFactory, token_for
+from tests.billing.factories import plan_with, put_on_plan, restore_body, worker_event
+
+pytestmark = pytest.mark.django_db
+JSON = "application/json"
+
+
+@pytest.fixture
+def owner(client):
+    membership = MembershipFactory()
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token_for(membership)}"
+    return membership
+
+
+def create(client, store):
+    return client.post("/api/v1/jobs/", restore_body(store), content_type=JSON)
+
+
+def entries(job, kind=None):
+    rows = LedgerEntry.objects.filter(job=job)
+    return list(rows.filter(kind=kind) if kind else rows)
+
+
+def test_a_new_store_is_on_the_free_plan_and_its_outputs_are_labelled(client, owner):
+    response = create(client, owner.store)
+
+    assert response.status_code == 201
+    account = billing_account_for(owner.store)
+    assert account.plan.code == "free" and account.plan.watermark
+    spec = OutboxMessage.objects.get(task=TASK_RUN_JOB).payload
+    assert spec["label"]["visible"] is True
+
+
+def test_free_store_runs_out_and_gets_a_clear_402_with_nothing_queued(client, owner):
+    put_on_plan(owner.store, plan_with("free", 3, watermark=True))
+    accepted = [create(client, owner.store) for _ in range(3)]
+
+    refused = create(client, owner.store)
+
+    assert [r.status_code for r in accepted] == [201, 201, 201]
+    assert refused.status_code == 402, refused.content
+    body = refused.json()
+    assert body["code"] == "quota_exceeded"
+    assert "0 of its 3 Free plan credits left" in body["detail"] and "checkout" in body["detail"]
+    assert Job.objects.count() == 3 and OutboxMessage.objects.filter(task=TASK_RUN_JOB).count() == 3
+    assert LedgerEntry.objects.filter(kind="reserve").count() == 3
+
+
+def test_a_batch_over_quota_is_refused_whole(client, owner):
+    from tests.generation.factories import public_face, shot_for
+
+    put_on_plan(owner.store, plan_with("free", 3, watermark=True))  # pipeline jobs cost 2 each
+    body = {"face": public_face().pk, "product_shots": [shot_for(owner.store).pk for _ in range(2)]}
+
+    response = client.post("/api/v1/batches/", body, content_type=JSON)
+
+    assert response.status_code == 402 and response.json()["code"] == "quota_exceeded"
+    assert not Job.objects.exists() and not OutboxMessage.objects.exists()
+
+
+def test_a_failed_job_costs_nothing_and_frees_its_credit(client, owner):
+    put_on_plan(owner.store, plan_with("free", 1, watermark=True))
+    job = Job.objects.get(pk=create(client, owner.store).json()["id"])
+    assert create(client, owner.store).status_code == 402
+
+    worker_event(job, "failed", error={"code": "no_face", "message": "No face found."})
+
+    assert [e.kind for e in entries(job)] == ["reserve", "release"]
+    assert create(client, owner.store).status_code == 201
+
+
+def test_a_canceled_job_costs_nothing(client, owner):
+    put_on_plan(owner.store, plan_with("free", 1, watermark=True))
+    job_id = create(client, owner.store).json()["id"]
+
+    client.post(f"/api/v1/jobs/{job_id}/cancel/")
+    client.post(f"/api/v1/jobs/{job_id}/cancel/")
+
+    assert [e.kind for e in entries(job_id)] == ["reserve", "release"]
+    assert create(client, owner.store).status_code == 201
+
+
+def test_success_redelivered_ten_times_captures_once(client, owner):
+    job = Job.objects.get(pk=create(client, owner.store).json()["id"])
+    done = {"outputs": {"image": "k"}}
+
+    same_id = [worker_event(job, "succeeded", **done) for _ in range(10)]
+    # a rerun after a crash reports success again under new event ids
+    rerun = [worker_event(job, "succeeded", event_id=f"{job.pk}:{n}:succeeded", **done) for n in range(2, 12)]
+    late_failure = worker_event(job, "failed", event_id=f"{job.pk}:9:failed", error={"code": "x"})
+
+    assert same_id == ["applied"] + ["duplicate"] * 9
+    assert all(outcome.startswith("ignored") for outcome in rerun) and late_failure.startswith("ignored")
+    assert sorted(e.kind for e in entries(job)) == ["capture", "reserve"]
+
+
+def test_settlement_is_once_even_when_called_directly():
+    """The services are idempotent on their own, not only because terminal jobs ignore events."""
+    from billing.services import credits_capture, credits_release
+    from generation.services import job_create
+
+    member = MembershipFactory()
+    store = member.store
+    job = job_create(store=store, created_by=member.user, **restore_body(store)).job
+
+    first = credits_capture(job=job)
+    again = [credits_capture(job=job), credits_release(job=job), credits_release(job=job)]
+
+    assert first is not None and again == [None, None, None]
+    assert sorted(e.kind for e in entries(job)) == ["capture", "reserve"]
+
+
+def test_postgresql_refuses_a_second_settlement_and_any_ledger_rewrite():
+    from generation.services import job_create
+
+    member = MembershipFactory()
+    store = member.store
+    job = job_create(store=store, created_by=member.user, **restore_body(store)).job
+    reserve = entries(job, "reserve")[0]
+    job_cancel(job=job)
+
+    with pytest.raises(IntegrityError), transaction.atomic():  # capture after release: the partial unique index
+        LedgerEntry.objects.bulk_create([LedgerEntry(store=store, job=job, kind="capture", credits=1,
+                                                     plan=reserve.plan, period_start=reserve.period_start)])
+    with pytest.raises(TypeError):
+        reserve.save()
+    with pytest.raises(TypeError):
+        reserve.delete()
+    with pytest.raises(TypeError):
+        LedgerEntry.objects.filter(pk=reserve.pk).update(credits=0)
+    if connection.vendor == "postgresql":
+        with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE billing_ledgerentry SET credits = 0 WHERE id = %s", [reserve.pk])
+        with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM billing_ledgerentry WHERE id = %s", [reserve.pk])
+
+
+def test_staff_can_put_a_store_on_the_internal_plan(client, owner):
+    from django.core.management import call_command
+
+    put_on_plan(owner.store, plan_with("free", 1, watermark=True))
+    call_command("billing_assign_plan", owner.store.slug, "internal")
+
+    assert [create(client, owner.store).status_code for _ in range(3)] == [201, 201, 201]
+    assert billing_account_for(owner.store).plan.code == "internal"

@@ -1,0 +1,60 @@
+"""Every job kind runs through the worker's pipeline with the spec the web tier writes (classical engines)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gpu_worker import pipelines
+from gpu_worker.face.imageio import read_image
+from tests.generation.photos import astronaut, grace_hopper, png_bytes
+from tests.gpu_worker.face_photos import shared_photo
+
+
+def run(kind: str, images: dict, params: dict | None = None) -> np.ndarray:
+    objects, inputs = {}, {}
+    for role, value in images.items():
+        keys = []
+        for i, image in enumerate(value if isinstance(value, list) else [value]):
+            key = f"{role}-{i}.png"
+            objects[key] = png_bytes(image)
+            keys.append(key)
+        inputs[role] = keys if isinstance(value, list) else keys[0]
+    spec = {
+        "job_id": "j1",
+        "store_id": 1,
+        "kind": kind,
+        "inputs": inputs,
+        "params": params or {},
+        "output_prefix": "out/",
+        "attempt_limit": 3,
+        "label": {"visible": False},
+    }
+    result = pipelines.run(spec, objects.__getitem__, lambda pct: None)
+    return np.asarray(Image.open(io.BytesIO(result.png)).convert("RGB"))
+
+
+def test_generate_face_from_three_contributors_gives_a_1024_portrait():
+    tom = read_image(shared_photo("Tom_Cruise_avp_2014_4.jpg"))
+
+    image = run("generate_face", {"contributors": [tom, grace_hopper(), astronaut()]}, {"seed": 0})
+
+    assert image.shape == (1024, 1024, 3)
+
+
+def test_second_generation_from_two_parents():
+    tom = read_image(shared_photo("Tom_Cruise_avp_2014_4.jpg"))
+
+    image = run("second_generation", {"parent_a": tom, "parent_b": astronaut()}, {"sex": "girl"})
+
+    assert image.shape[0] == image.shape[1] >= 256
+
+
+@pytest.mark.parametrize("kind", ["swap", "pipeline"])
+def test_swap_kinds_keep_the_target_size(kind):
+    image = run(kind, {"source": grace_hopper(), "target": astronaut()})
+
+    assert image.shape == astronaut().shape
