@@ -89,7 +89,9 @@ class ModelFace(models.Model):
     consent_given_by = models.CharField(max_length=200, blank=True)
     consent_given_at = models.DateTimeField(null=True, blank=True)
     consent_purpose = models.CharField(max_length=300, blank=True)
-    generated_by_job = models.UUIDField(null=True, blank=True)
+    generated_by_job = models.UUIDField(
+        null=True, blank=True, help_text="the generate_face job a kept candidate came from"
+    )
     curated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -104,7 +106,13 @@ class ModelFace(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(source="uploaded") | models.Q(consent_given_at__isnull=False),
                 name="face_uploaded_requires_consent",
-            )
+            ),
+            # Keeping the same candidate twice must give back the first face, never a duplicate.
+            models.UniqueConstraint(
+                fields=["store", "generated_by_job"],
+                condition=models.Q(generated_by_job__isnull=False),
+                name="face_unique_generated_by_job_per_store",
+            ),
         ]
 
     def __str__(self) -> str:

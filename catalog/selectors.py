@@ -24,6 +24,11 @@ def store_faces(store: Store) -> QuerySet[ModelFace]:
     return ModelFace.objects.filter(store=store)
 
 
+def faces_kept_from_jobs(store: Store, job_ids) -> QuerySet[ModelFace]:
+    """The store's faces kept from these generate_face jobs (at most one per job)."""
+    return store_faces(store).filter(generated_by_job__in=list(job_ids))
+
+
 def with_tags(queryset: QuerySet[ModelFace], tags: list[str] | None) -> QuerySet[ModelFace]:
     tags = [t for t in (tags or []) if t]
     if not tags:
@@ -59,3 +64,8 @@ def usable_face(store: Store, face_id) -> ModelFace | None:
 
 def store_options(store: Store) -> StoreOptions | None:
     return StoreOptions.objects.filter(store=store).select_related("model_face").first()
+
+
+def store_wants_visible_label(store: Store) -> bool:
+    """Whether the store asked for the visible "AI-generated" label on every output (one narrow query)."""
+    return bool(StoreOptions.objects.filter(store=store).values_list("visible_ai_label", flat=True).first())

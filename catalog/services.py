@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Store, User
 from catalog.images import CONTENT_TYPES, MAX_UPLOAD_BYTES, ImageRejected, clean_image, too_large
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
-from catalog.selectors import usable_face
+from catalog.selectors import faces_kept_from_jobs, store_faces, store_presets, usable_face
 from config import objectstore
 from generation.outbox import outbox_enqueue
 from gpu_worker.spec import QUEUE_GPU, TASK_DETECT_FACES
@@ -309,6 +309,55 @@ def face_upload(
     return face
 
 
+def _next_face_name(store: Store, base: str) -> str:
+    """``"<base> <n>"`` with n one more than the highest number the store's faces already use after ``base``."""
+    prefix = f"{base} "
+    names = store_faces(store).filter(name__startswith=prefix).values_list("name", flat=True)
+    used = [name.removeprefix(prefix) for name in names]
+    return f"{prefix}{max((int(n) for n in used if n.isdigit()), default=0) + 1}"
+
+
+def face_keep_generated(
+    *, store: Store, job_id: uuid.UUID, image_key: str, created_by: User | None, preset_id: int | None = None,
+) -> ModelFace:
+    """Keep a generated candidate (the output ``image_key`` of generate_face job ``job_id``) as a store face.
+
+    The image is copied to the face's own key, so deleting the job's output never breaks the face. A
+    generated face is nobody's likeness, so it needs no consent attestation. Name and tags come from the
+    style preset when it still exists ("우아한 3", its ``face_tags``). Keeping the same job again returns the
+    face kept the first time. Raises ValidationError when the candidate's image is no longer stored.
+    The caller checks that the job is the store's own succeeded generate_face job.
+    """
+    kept = faces_kept_from_jobs(store, [job_id]).first()
+    if kept is not None:
+        return kept
+    if not image_key or not objectstore.exists(image_key):
+        raise ValidationError(_("This candidate's image is no longer stored. Generate new candidates."))
+    preset = store_presets(store).filter(pk=preset_id).first() if preset_id else None
+    tags = _clean_tags(preset.params.get("face_tags") or []) if preset else []
+    base = preset.name if preset else _("Generated face")
+    ext = image_key.rsplit(".", 1)[-1] if "." in image_key.rsplit("/", 1)[-1] else "png"
+    key = objectstore.copy(image_key, _face_key(store, ext))
+    try:
+        with transaction.atomic():
+            face = ModelFace(
+                store=store, name=_next_face_name(store, base), image=key, source=ModelFace.Source.GENERATED,
+                tags=tags, curation=ModelFace.Curation.PRIVATE, generated_by_job=job_id, created_by=created_by,
+            )
+            face.full_clean()
+            face.save()
+    except (IntegrityError, ValidationError):
+        objectstore.delete(key)
+        kept = faces_kept_from_jobs(store, [job_id]).first()  # a concurrent keep of the same job won
+        if kept is None:
+            raise
+        return kept
+    except Exception:
+        objectstore.delete(key)
+        raise
+    return face
+
+
 @transaction.atomic
 def face_update(*, face: ModelFace, name: str | None = None, tags: list[str] | None = None) -> ModelFace:
     if name is not None:
@@ -394,6 +443,16 @@ def face_curate(*, face: ModelFace, action: str, curator: User) -> ModelFace:
 
 def store_options_get_or_create(*, store: Store) -> StoreOptions:
     options, _created = StoreOptions.objects.get_or_create(store=store)
+    return options
+
+
+@transaction.atomic
+def store_options_update(*, store: Store, visible_ai_label: bool) -> StoreOptions:
+    """Choose whether results carry a visible “AI 생성” mark (the invisible provenance record is always there)."""
+    options = store_options_get_or_create(store=store)
+    options.visible_ai_label = bool(visible_ai_label)
+    options.full_clean()
+    options.save(update_fields=["visible_ai_label"])
     return options
 
 

@@ -24,6 +24,8 @@ urlpatterns = [
     path("gallery/store-model/", views_catalog.store_model_set, name="store-model-set"),
     path("gallery/candidates/", views_catalog.candidates, name="candidates"),
     path("gallery/candidates/new/", views_catalog.candidates_generate, name="candidates-generate"),
+    path("gallery/candidates/<uuid:pk>/keep/", views_catalog.candidate_keep, name="candidate-keep"),
+    path("gallery/candidates/<uuid:pk>/discard/", views_catalog.candidate_discard, name="candidate-discard"),
     # jobs
     path("jobs/", views_jobs.job_list, name="jobs"),
     path("jobs/new/", views_jobs.batch_new, name="batch-new"),

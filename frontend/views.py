@@ -17,7 +17,7 @@ from billing import selectors as billing_selectors
 from catalog import selectors as catalog
 from frontend.access import store_page
 from frontend.forms import SignupForm, StoreForm
-from generation.models import Job
+from generation import selectors as generation_selectors
 
 
 def signup(request):
@@ -45,7 +45,7 @@ def home(request):
     options = catalog.store_options(store)
     shots = catalog.store_product_shots(store)
     context = {
-        "recent_jobs": Job.objects.filter(store=store).order_by("-created_at")[:8],
+        "recent_jobs": generation_selectors.store_jobs(store)[:8],
         "shot_count": shots.count(),
         "model_face": options.model_face if options else None,
         "credits": billing_selectors.balance(store=store).remaining,

@@ -15,8 +15,10 @@ from catalog import selectors, services
 from frontend.access import safe_next, store_page
 from frontend.errors import add_service_errors, billing_refusal_text, service_error_text
 from frontend.forms import GenerateCandidatesForm, PresetForm, ShotJobForm
+from generation import candidates as generation_candidates
+from generation import selectors as generation_selectors
 from generation import services as generation
-from generation.models import Job, JobKind
+from generation.models import JobKind
 
 GALLERY_SCOPES = ("all", "public", "store")
 MIN_CONTRIBUTORS = 3  # generation blends at least three faces (generation.inputs)
@@ -175,14 +177,46 @@ def candidates_generate(request):
     return redirect(f"{reverse('candidates')}?jobs={','.join(str(j.pk) for j in jobs)}")
 
 
+def _candidate_number(job, index: int) -> int:
+    """The candidate's number: its seed + 1, so it keeps its number when a neighbour is discarded."""
+    seed = (job.params or {}).get("seed")
+    return seed + 1 if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else index
+
+
+def _candidate_ids(request) -> list[str]:
+    return [i for i in request.GET.get("jobs", "").split(",") if i][:12]
+
+
 @store_page()
 def candidates(request):
-    ids = [i for i in request.GET.get("jobs", "").split(",") if i][:12]
-    try:
-        jobs = list(Job.objects.filter(store=request.store, kind=JobKind.GENERATE_FACE, pk__in=ids)
-                    .order_by("created_at"))
-    except ValidationError:
-        jobs = []
+    jobs = list(generation_selectors.candidate_jobs(request.store, _candidate_ids(request)))
+    kept = {face.generated_by_job: face for face in selectors.faces_kept_from_jobs(request.store, [j.pk for j in jobs])}
     template = "frontend/_candidate_grid.html" if request.GET.get("fragment") else "frontend/candidates.html"
-    return render(request, template, {"jobs": jobs, "active": any(not j.is_terminal for j in jobs),
+    items = [{"job": job, "face": kept.get(job.pk), "number": _candidate_number(job, index)}
+             for index, job in enumerate(jobs, start=1)]
+    return render(request, template, {"items": items, "active": any(not j.is_terminal for j in jobs),
                                       "ids": ",".join(str(j.pk) for j in jobs)})
+
+
+@require_POST
+@store_page()
+def candidate_keep(request, pk):
+    try:
+        face = generation_candidates.candidate_keep(store=request.store, job_id=pk, kept_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, service_error_text(exc))
+    else:
+        messages.success(request, _("Kept “%(name)s” in your gallery.") % {"name": face.name})
+    return redirect(safe_next(request, "gallery"))
+
+
+@require_POST
+@store_page()
+def candidate_discard(request, pk):
+    try:
+        generation_candidates.candidate_discard(store=request.store, job_id=pk)
+    except ValidationError as exc:
+        messages.error(request, service_error_text(exc))
+    else:
+        messages.success(request, _("Candidate discarded and its image deleted."))
+    return redirect(safe_next(request, "gallery"))

@@ -16,25 +16,19 @@ from frontend.access import store_page
 from frontend.errors import add_service_errors, billing_refusal_text
 from frontend.forms import BatchForm, SecondGenerationForm
 from frontend.job_text import job_error_text
-from generation import services
+from generation import selectors, services
 from generation.models import Batch, Job, JobKind
 
 
 def _store_job(store, pk) -> Job:
-    try:
-        job = Job.objects.filter(store=store, pk=pk).select_related("batch").first()
-    except ValidationError:
-        job = None
+    job = selectors.store_job(store, pk)
     if job is None:
         raise Http404
     return job
 
 
 def _store_batch(store, pk) -> Batch:
-    try:
-        batch = Batch.objects.filter(store=store, pk=pk).select_related("face").first()
-    except ValidationError:
-        batch = None
+    batch = selectors.store_batch(store, pk)
     if batch is None:
         raise Http404
     return batch
@@ -54,8 +48,8 @@ def _shots_for(store, jobs) -> dict:
 
 @store_page()
 def job_list(request):
-    jobs = list(Job.objects.filter(store=request.store).order_by("-created_at")[:50])
-    batches = list(Batch.objects.filter(store=request.store).order_by("-created_at")[:20])
+    jobs = list(selectors.store_jobs(request.store)[:50])
+    batches = list(selectors.store_batches(request.store)[:20])
     return render(request, "frontend/jobs.html", {"jobs": jobs, "batches": batches})
 
 
@@ -135,5 +129,5 @@ def second_generation(request):
             form.add_error(None, billing_refusal_text(exc))
         else:
             return redirect("job-detail", pk=created.job.pk)
-    recent = Job.objects.filter(store=request.store, kind=JobKind.SECOND_GENERATION).order_by("-created_at")[:6]
+    recent = selectors.store_jobs(request.store).filter(kind=JobKind.SECOND_GENERATION)[:6]
     return render(request, "frontend/second_generation.html", {"form": form, "faces": faces, "recent": recent})

@@ -17,8 +17,8 @@ from catalog import services as catalog_services
 from frontend.access import store_page
 from frontend.errors import add_service_errors, service_error_text
 from frontend.forms import InviteForm, StoreOptionsForm, TokenForm, WebhookForm
-from generation.models import WebhookDelivery, WebhookEndpoint
-from generation.webhooks import new_secret
+from generation import selectors as generation_selectors
+from generation import webhooks as webhook_services
 
 OWNER = {"read_role": Role.OWNER, "write_role": Role.OWNER}
 _ONCE_KEY = "frontend_show_once"
@@ -75,40 +75,38 @@ def token_revoke(request, pk: int):
 # ---- webhooks ----------------------------------------------------------------------------------
 
 
-def _endpoints(store):
-    return WebhookEndpoint.objects.filter(store=store)
-
-
 @store_page(read_role=Role.EDITOR)
 def webhooks(request):
     form = WebhookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        endpoint = WebhookEndpoint(store=request.store, secret=new_secret(), **form.cleaned_data)
-        endpoint.full_clean()
-        endpoint.save()
-        show_once(request, "webhook", {"url": endpoint.url, "secret": endpoint.secret})
-        return redirect("settings-webhooks")
+        try:
+            endpoint = webhook_services.webhook_endpoint_create(store=request.store, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            show_once(request, "webhook", {"url": endpoint.url, "secret": endpoint.secret})
+            return redirect("settings-webhooks")
     secret_for = pop_once(request, "webhook")
-    deliveries = WebhookDelivery.objects.filter(store=request.store).select_related("endpoint") \
-        .order_by("-created_at")[:30]
     return render(request, "frontend/settings_webhooks.html", {
-        "form": form, "endpoints": _endpoints(request.store), "deliveries": deliveries, "secret_for": secret_for,
+        "form": form, "endpoints": generation_selectors.store_webhook_endpoints(request.store),
+        "deliveries": generation_selectors.store_webhook_deliveries(request.store)[:30], "secret_for": secret_for,
     })
 
 
 @require_POST
 @store_page(read_role=Role.EDITOR)
 def webhook_action(request, pk: int, action: str):
-    endpoint = get_object_or_404(_endpoints(request.store), pk=pk)
+    endpoint = get_object_or_404(generation_selectors.store_webhook_endpoints(request.store), pk=pk)
     if action == "rotate":
-        endpoint.secret = new_secret()
-        endpoint.save(update_fields=["secret"])
+        endpoint = webhook_services.webhook_endpoint_rotate_secret(endpoint=endpoint)
         show_once(request, "webhook", {"url": endpoint.url, "secret": endpoint.secret})
     elif action == "toggle":
-        endpoint.is_active = not endpoint.is_active
-        endpoint.save(update_fields=["is_active"])
+        try:
+            webhook_services.webhook_endpoint_update(endpoint=endpoint, is_active=not endpoint.is_active)
+        except ValidationError as exc:  # an endpoint saved before the checks existed (e.g. an ftp:// URL)
+            messages.error(request, service_error_text(exc))
     elif action == "delete":
-        endpoint.delete()
+        webhook_services.webhook_endpoint_delete(endpoint=endpoint)
         messages.success(request, _("Webhook endpoint deleted."))
     return redirect("settings-webhooks")
 
@@ -170,10 +168,7 @@ def store_options(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            # No catalog service sets the label yet; this is the only field and it cannot be invalid.
-            options = catalog_services.store_options_get_or_create(store=request.store)
-            options.visible_ai_label = data["visible_ai_label"]
-            options.save(update_fields=["visible_ai_label"])
+            catalog_services.store_options_update(store=request.store, visible_ai_label=data["visible_ai_label"])
             messages.success(request, _("Store settings saved."))
             return redirect("settings-store")
     return render(request, "frontend/settings_store.html", {"form": form})

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from accounts.models import ApiToken, Role
 from accounts.tenancy import StoreScopedViewSet
 from config import objectstore
-from generation import services
+from generation import services, webhooks
 from generation.models import Batch, Job, JobKind, JobState, WebhookDelivery, WebhookEndpoint
 from generation.serializers import (
     BatchCreateSerializer,
@@ -33,7 +33,6 @@ from generation.serializers import (
     WebhookEndpointSecretSerializer,
     WebhookEndpointSerializer,
 )
-from generation.webhooks import new_secret
 
 MAX_WAIT_SECONDS = 60
 WAIT_POLL_SECONDS = 0.2
@@ -182,15 +181,21 @@ class WebhookEndpointViewSet(
     def create(self, request):
         serializer = WebhookEndpointSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        endpoint = serializer.save(store=request.store, secret=new_secret())
+        endpoint = webhooks.webhook_endpoint_create(store=request.store, **serializer.validated_data)
         return Response(WebhookEndpointSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        serializer.instance = webhooks.webhook_endpoint_update(
+            endpoint=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        webhooks.webhook_endpoint_delete(endpoint=instance)
 
     @extend_schema(request=None, responses=WebhookEndpointSecretSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
-        endpoint = self.get_object()
-        endpoint.secret = new_secret()
-        endpoint.save(update_fields=["secret"])
+        endpoint = webhooks.webhook_endpoint_rotate_secret(endpoint=self.get_object())
         return Response(WebhookEndpointSecretSerializer(endpoint).data)
 
 

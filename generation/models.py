@@ -66,6 +66,9 @@ class Job(models.Model):
     input_keys = models.JSONField(default=dict, help_text="storage keys resolved from inputs at creation")
     params = models.JSONField(default=dict, blank=True)
     outputs = models.JSONField(default=dict, blank=True, help_text="{'image': storage key, ...}")
+    outputs_discarded_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the store discarded the outputs (their objects are deleted)"
+    )
     metrics = models.JSONField(default=dict, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
@@ -102,6 +105,10 @@ class Job(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES
+
+    @property
+    def is_discarded(self) -> bool:
+        return self.outputs_discarded_at is not None
 
 
 class OutboxMessage(models.Model):

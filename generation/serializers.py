@@ -18,29 +18,24 @@ class JobCreateSerializer(serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(serializers.Serializer):
+    # Declared field by field rather than a ModelSerializer: every job creation answers with one, and building
+    # the fields from the model on each request was a measurable share of POST /api/v1/jobs/.
+    id = serializers.UUIDField(read_only=True)
+    kind = serializers.ChoiceField(choices=JobKind.choices, read_only=True)
+    state = serializers.ChoiceField(choices=JobState.choices, read_only=True)
+    progress = serializers.IntegerField(read_only=True, help_text="0-100")
+    inputs = serializers.JSONField(read_only=True)
+    params = serializers.JSONField(read_only=True)
     outputs = serializers.SerializerMethodField()
+    outputs_discarded_at = serializers.DateTimeField(read_only=True, allow_null=True)
     error = serializers.SerializerMethodField()
+    metrics = serializers.JSONField(read_only=True)
+    attempts = serializers.IntegerField(read_only=True)
     batch = serializers.UUIDField(source="batch_id", allow_null=True, read_only=True)
-
-    class Meta:
-        model = Job
-        fields = [
-            "id",
-            "kind",
-            "state",
-            "progress",
-            "inputs",
-            "params",
-            "outputs",
-            "error",
-            "metrics",
-            "attempts",
-            "batch",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
+    created_at = serializers.DateTimeField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_outputs(self, job: Job) -> dict:

@@ -1,4 +1,4 @@
-"""Outgoing webhooks, signed the Standard Webhooks way.
+"""Outgoing webhooks, signed the Standard Webhooks way, and the writes that manage a store's endpoints.
 
 Headers: ``webhook-id`` (the delivery id, stable across retries so receivers can dedupe),
 ``webhook-timestamp`` (unix seconds) and ``webhook-signature: v1,<base64 HMAC-SHA256>``
@@ -16,9 +16,12 @@ import time
 import urllib.error
 import urllib.request
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.models import Store
 from generation.models import Job, WebhookDelivery, WebhookEndpoint
 from generation.outbox import outbox_enqueue
 from gpu_worker.spec import QUEUE_DEFAULT
@@ -31,6 +34,67 @@ USER_AGENT = "Gasang-Webhooks/1"
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+# ---- endpoints (writes shared by the API and the settings page) -------------------------------
+
+
+def _clean_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    if not endpoint.url.startswith(("https://", "http://")):
+        raise ValidationError({"url": _("Use an http(s) URL.")})
+    events = endpoint.events
+    if not isinstance(events, list) or not set(events) <= set(WebhookEndpoint.Event.values):
+        raise ValidationError(
+            {
+                "events": _("Unknown event type; choose from: %(events)s.")
+                % {"events": ", ".join(WebhookEndpoint.Event.values)}
+            }
+        )
+    endpoint.events = list(dict.fromkeys(events))
+    endpoint.full_clean()
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *, store: Store, url: str, events: list[str] | None = None, is_active: bool = True
+) -> WebhookEndpoint:
+    """Add an endpoint with a new signing secret (show it to the caller once). Empty ``events`` means all.
+
+    Raises ValidationError on a non-http(s) URL or an unknown event type.
+    """
+    endpoint = WebhookEndpoint(
+        store=store, url=url, events=list(events or []), is_active=is_active, secret=new_secret()
+    )
+    return _clean_endpoint(endpoint)
+
+
+@transaction.atomic
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **fields) -> WebhookEndpoint:
+    """Change any of ``url``, ``events``, ``is_active`` (False pauses deliveries). Raises as create does."""
+    for key, value in fields.items():
+        if key not in ("url", "events", "is_active"):
+            raise TypeError(f"webhook_endpoint_update() got an unexpected field {key!r}")
+        setattr(endpoint, key, list(value or []) if key == "events" else value)
+    return _clean_endpoint(endpoint)
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Give the endpoint a new signing secret; deliveries sent from now on are signed with it."""
+    endpoint.secret = new_secret()
+    endpoint.save(update_fields=["secret"])
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Delete the endpoint and its delivery log."""
+    endpoint.delete()
+
+
+# ---- signing and delivery ----------------------------------------------------------------------
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:

@@ -256,3 +256,64 @@ def test_owner_tours_presets_and_settings_at_phone_and_desktop_width(page, shoot
     shoot(page, "second-generation")
     page.goto("/jobs/")
     shoot(page, "jobs-empty")
+
+
+@pytest.mark.services
+def test_seller_generates_candidates_keeps_one_for_the_gallery_and_discards_another(page, shoot, stack):
+    from catalog.models import ModelFace
+    from config import objectstore
+    from generation.models import Job
+    from gpu_worker.face.imageio import read_image
+    from tests.gpu_worker.face_photos import shared_photo
+
+    # The 우아한 (elegant) preset blends published faces tagged "elegant": three are needed.
+    published_face(read_image(shared_photo("Tom_Cruise_avp_2014_4.jpg")), "Tom", ["elegant"])
+    published_face(grace_hopper(), "Grace", ["elegant"])
+    published_face(astronaut(), "Eileen", ["elegant"])
+    sign_up(page, shoot, "candidates@example.com", store="오늘의 룩")
+
+    page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="모델").click()
+    page.get_by_label("스타일 프리셋").select_option(label="우아한")
+    page.get_by_label("후보 개수").select_option("2")
+    page.get_by_role("button", name="만들기").click()
+    page.wait_for_url("**/gallery/candidates/**")
+    shoot(page, "candidates-running")
+    keep = page.get_by_role("button", name="보관 — 후보 1")
+    discard = page.get_by_role("button", name="버리기 — 후보 2")
+    keep.wait_for(timeout=JOB_TIMEOUT_MS)
+    discard.wait_for(timeout=JOB_TIMEOUT_MS)
+    page.wait_for_function("[...document.querySelectorAll('#candidates img')].every(i => i.complete && i.naturalWidth)"
+                           " && document.querySelectorAll('#candidates img').length === 2")
+    shoot(page, "candidates-done")
+    jobs = list(Job.objects.filter(kind="generate_face").order_by("created_at"))
+    dropped_key = jobs[1].outputs["image"]
+
+    # Keep candidate 1 from the keyboard: the tile then says it is in the gallery, with a link there.
+    keep.focus()
+    page.keyboard.press("Enter")
+    page.get_by_text("얼굴을 갤러리에 보관했습니다").wait_for()
+    kept_link = page.get_by_role("link", name="보관됨 — 갤러리에서 보기")
+    kept_link.wait_for()
+    assert page.get_by_role("button", name="보관 — 후보 1").count() == 0
+    shoot(page, "candidate-kept")
+
+    # Discard candidate 2: its tile disappears and its image is deleted from storage.
+    page.get_by_role("button", name="버리기 — 후보 2").click()
+    page.get_by_text("후보를 버리고 이미지를 삭제했습니다").wait_for()
+    assert page.locator("#candidates .tile").count() == 1
+    assert not objectstore.exists(dropped_key)
+    shoot(page, "candidate-discarded")
+    page.goto(f"/jobs/{jobs[1].pk}/")  # the job page says so instead of showing a broken image
+    page.get_by_text("버린 결과라 이미지가 삭제되었습니다").wait_for()
+    assert page.locator(".job-card img").count() == 0
+    shoot(page, "discarded-job")
+    page.go_back()
+
+    kept_link.click()
+    page.wait_for_url("**/gallery/?scope=store**")
+    face = ModelFace.objects.get(generated_by_job=jobs[0].pk)
+    assert face.store is not None and face.name == "우아한 1" and face.tags == ["elegant"]
+    tile = page.locator(f"#face-{face.pk}")
+    tile.locator(".tile-name", has_text="우아한 1").wait_for()
+    page.wait_for_function(f"(i => i.complete && i.naturalWidth)(document.querySelector('#face-{face.pk} img'))")
+    shoot(page, "gallery-kept-face")

@@ -200,3 +200,151 @@ def test_candidates_need_three_faces_and_then_show_progress_until_done(client):
                                                            outputs={"image": "stores/x/jobs/y/result.png"})
     fragment = client.get(response.url + "&fragment=1").content.decode()
     assert "data-poll=" not in fragment and fragment.count("<img") == 2
+
+
+# ---- face candidates: keep or discard ------------------------------------------------------------
+
+
+def candidate(store, seed: int = 0, preset=None, **fields) -> Job:
+    """A finished generate_face job whose result image is really stored."""
+    import uuid
+
+    from config import objectstore
+
+    job_id = uuid.uuid4()
+    key = objectstore.put_bytes(f"stores/{store.pk}/jobs/{job_id}/result.png", b"\x89PNG candidate " + job_id.bytes)
+    defaults = {"state": JobState.SUCCEEDED, "outputs": {"image": key}, "params": {"seed": seed},
+                "inputs": {"preset": preset.pk} if preset else {}}
+    return Job.objects.create(id=job_id, store=store, kind="generate_face", **{**defaults, **fields})
+
+
+def elegant_preset(store):
+    from catalog.services import presets_seed_for_store
+
+    return next(p for p in presets_seed_for_store(store) if p.name_en == "Elegant")
+
+
+def candidates_url(*jobs) -> str:
+    return reverse("candidates") + "?jobs=" + ",".join(str(j.pk) for j in jobs)
+
+
+def test_keeping_a_candidate_twice_makes_one_face_that_the_gallery_lists(client):
+    from config import objectstore
+
+    membership = login(client)
+    job = candidate(membership.store, preset=elegant_preset(membership.store))
+    grid = client.get(candidates_url(job)).content.decode()
+    assert "후보를 스토어 얼굴로 저장하는 기능은 준비 중" not in grid
+    assert f'id="keep-{job.pk}"' in grid and "보관<span class=\"sr-only\"> — 후보 1</span>" in grid
+
+    keep = reverse("candidate-keep", args=[job.pk])
+    response = client.post(keep, {"next": candidates_url(job)}, follow=True)
+    client.post(keep, {"next": candidates_url(job)})  # a double click, or the back button and again
+
+    face = ModelFace.objects.get(store=membership.store)
+    assert (face.source, face.curation, face.generated_by_job) == ("generated", "private", job.pk)
+    assert face.name == "우아한 1" and face.tags == ["elegant"] and not face.consent_given_at
+    assert face.image != job.outputs["image"] and objectstore.get_bytes(face.image) == objectstore.get_bytes(
+        job.outputs["image"])
+    html = response.content.decode()
+    assert "“우아한 1” 얼굴을 갤러리에 보관했습니다" in html and "보관됨 — 갤러리에서 보기" in html
+    assert f'id="keep-{job.pk}"' not in html
+
+    objectstore.delete(job.outputs["image"])  # the job's output going away never breaks the face
+    assert objectstore.exists(face.image)
+    gallery = client.get(reverse("gallery") + "?scope=store").content.decode()
+    assert f'id="face-{face.pk}"' in gallery and "우아한 1" in gallery
+
+    second = candidate(membership.store, seed=1, preset=elegant_preset(membership.store))
+    client.post(reverse("candidate-keep", args=[second.pk]))
+    assert ModelFace.objects.get(generated_by_job=second.pk).name == "우아한 2"
+
+
+def test_discarding_a_candidate_deletes_its_image_and_hides_the_tile(client, django_capture_on_commit_callbacks):
+    from config import objectstore
+
+    membership = login(client)
+    keep, drop = candidate(membership.store, seed=0), candidate(membership.store, seed=1)
+    key = drop.outputs["image"]
+    with django_capture_on_commit_callbacks(execute=True):  # the image is deleted once the discard commits
+        response = client.post(reverse("candidate-discard", args=[drop.pk]), {"next": candidates_url(keep, drop)},
+                               follow=True)
+    html = response.content.decode()
+    assert "후보를 버리고 이미지를 삭제했습니다" in html
+    assert f'id="candidate-{keep.pk}"' in html and f'id="candidate-{drop.pk}"' not in html
+    assert "후보 1" in html and "후보 2" not in html  # the survivor keeps its number
+    assert not objectstore.exists(key)
+    drop.refresh_from_db()
+    assert drop.outputs == {} and drop.is_discarded
+    job_page = client.get(reverse("job-detail", args=[drop.pk])).content.decode()
+    assert "버린 결과라 이미지가 삭제되었습니다" in job_page
+    assert 'class="compare"' not in job_page and "result-download" not in job_page
+
+    refused = client.post(reverse("candidate-keep", args=[drop.pk]), follow=True).content.decode()
+    assert "이미 버린 후보라 보관할 수 없습니다" in refused and not ModelFace.objects.exists()
+
+
+def test_only_the_stores_own_finished_candidates_can_be_kept_or_discarded(client):
+    from config import objectstore
+
+    membership = login(client)
+    others = candidate(MembershipFactory().store)
+    for action in ("candidate-keep", "candidate-discard"):
+        response = client.post(reverse(action, args=[others.pk]), follow=True)
+        assert response.status_code == 200
+        assert "이 스토어의 얼굴 후보가 아닙니다" in response.content.decode()
+    assert objectstore.exists(others.outputs["image"]) and not ModelFace.objects.exists()
+
+    running = candidate(membership.store, state=JobState.RUNNING, outputs={})
+    pipeline = Job.objects.create(store=membership.store, kind="pipeline", state=JobState.SUCCEEDED,
+                                  outputs={"image": "stores/x/jobs/y/result.png"})
+    assert "아직 이미지가 완성되지 않은 후보입니다" in client.post(
+        reverse("candidate-keep", args=[running.pk]), follow=True).content.decode()
+    assert "이 스토어의 얼굴 후보가 아닙니다" in client.post(
+        reverse("candidate-discard", args=[pipeline.pk]), follow=True).content.decode()
+    kept = candidate(membership.store)
+    client.post(reverse("candidate-keep", args=[kept.pk]))
+    assert "이미 갤러리에 보관한 후보라 버릴 수 없습니다" in client.post(
+        reverse("candidate-discard", args=[kept.pk]), follow=True).content.decode()
+    assert objectstore.exists(kept.outputs["image"])
+
+
+def test_viewer_sees_candidates_but_cannot_keep_or_discard(client):
+    from config import objectstore
+
+    membership = login(client, Role.VIEWER)
+    job = candidate(membership.store)
+    html = client.get(candidates_url(job)).content.decode()
+    assert f'id="candidate-{job.pk}"' in html and "candidate-keep" not in html and f'id="keep-{job.pk}"' not in html
+    assert client.post(reverse("candidate-keep", args=[job.pk])).status_code == 403
+    assert client.post(reverse("candidate-discard", args=[job.pk])).status_code == 403
+    assert not ModelFace.objects.exists() and objectstore.exists(job.outputs["image"])
+
+
+def test_webhook_endpoints_are_managed_through_the_same_services_as_the_api(client):
+    from generation.models import WebhookEndpoint
+
+    membership = login(client, Role.EDITOR)
+    url = reverse("settings-webhooks")
+    refused = client.post(url, {"url": "ftp://shop.example.com/hooks"})
+    assert refused.status_code == 200 and not WebhookEndpoint.objects.exists()
+    client.post(url, {"url": "https://shop.example.com/hooks", "events": ["job.completed"]})
+    endpoint = WebhookEndpoint.objects.get(store=membership.store)
+    assert endpoint.events == ["job.completed"] and endpoint.secret.startswith("whsec_")
+    old_secret = endpoint.secret
+    client.post(reverse("webhook-action", args=[endpoint.pk, "rotate"]))
+    client.post(reverse("webhook-action", args=[endpoint.pk, "toggle"]))
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old_secret and not endpoint.is_active
+    client.post(reverse("webhook-action", args=[endpoint.pk, "delete"]))
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_store_options_page_sets_the_visible_ai_label(client):
+    from catalog.selectors import store_options
+
+    membership = login(client)
+    client.post(reverse("settings-store"), {"name": "봄날", "locale": "ko", "visible_ai_label": "on"})
+    assert store_options(membership.store).visible_ai_label is True
+    client.post(reverse("settings-store"), {"name": "봄날", "locale": "ko"})
+    assert store_options(membership.store).visible_ai_label is False

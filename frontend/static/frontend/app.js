@@ -24,8 +24,12 @@
         box.innerHTML = html.trim();
         var fresh = box.firstElementChild;
         if (!fresh) return;
+        // A keyboard user on a button inside the fragment keeps their place: refocus its fresh twin by id.
+        var focused = el.contains(document.activeElement) ? document.activeElement.id : "";
         el.replaceWith(fresh);
         enhance(fresh);
+        var again = focused && document.getElementById(focused);
+        if (again) again.focus();
       })
       .catch(function () { schedulePoll(el); });  // a dropped request: try again at the same pace
   }

@@ -1,0 +1,69 @@
+"""Reads for jobs, batches and webhooks. The store is a required argument of every selector.
+
+Ids come from URLs and query strings: a malformed one finds nothing (None or an empty queryset),
+it never raises.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from accounts.models import Store
+from generation.models import Batch, Job, JobKind, WebhookDelivery, WebhookEndpoint
+
+
+def _uuid(value) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _by_id(queryset: QuerySet, value):
+    pk = _uuid(value)
+    return None if pk is None else queryset.filter(pk=pk).first()
+
+
+def store_jobs(store: Store) -> QuerySet[Job]:
+    """Every job of the store, newest first."""
+    return Job.objects.filter(store=store).order_by("-created_at")
+
+
+def store_job(store: Store, job_id) -> Job | None:
+    """The store's job with this id (its batch loaded), else None: never another store's job."""
+    return _by_id(store_jobs(store).select_related("batch"), job_id)
+
+
+def store_batches(store: Store) -> QuerySet[Batch]:
+    """Every batch of the store, newest first."""
+    return Batch.objects.filter(store=store).order_by("-created_at")
+
+
+def store_batch(store: Store, batch_id) -> Batch | None:
+    """The store's batch with this id (its face loaded), else None."""
+    return _by_id(store_batches(store).select_related("face"), batch_id)
+
+
+def candidate_jobs(store: Store, job_ids: Iterable) -> QuerySet[Job]:
+    """The store's face candidates among ``job_ids``: generate_face jobs not discarded, oldest first.
+
+    Malformed ids are skipped.
+    """
+    ids = [i for i in map(_uuid, job_ids) if i is not None]
+    return Job.objects.filter(
+        store=store, kind=JobKind.GENERATE_FACE, pk__in=ids, outputs_discarded_at__isnull=True
+    ).order_by("created_at")
+
+
+def store_webhook_endpoints(store: Store) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(store=store).order_by("created_at", "id")
+
+
+def store_webhook_deliveries(store: Store) -> QuerySet[WebhookDelivery]:
+    """The store's webhook deliveries, newest first, with their endpoint."""
+    return WebhookDelivery.objects.filter(store=store).select_related("endpoint").order_by("-created_at")
