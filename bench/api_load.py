@@ -2,20 +2,23 @@
 
 Usage::
 
-    .venv/bin/python bench/api_load.py                       # 16 connections, 15 s per phase, 10 overhead jobs
+    .venv/bin/python bench/api_load.py                       # 16 connections, 15 s per endpoint, 10 overhead jobs
     .venv/bin/python bench/api_load.py --seconds 30 --workers 4 --threads 1 --jobs 20
 
-On one gunicorn (PostgreSQL + Redis + S3, ``bench/harness.py``), in the same run:
+On one gunicorn (PostgreSQL + Redis + S3, ``bench/harness.py``), in the same run. Both endpoints are loaded in
+alternating slices (``--rounds``, default 5 of 3 s each), so that the speed drift of a shared VM falls on both
+alike; per endpoint the slices are added up:
 
 1. ``GET /api/v1/ping/`` (a store-scoped DRF no-op: token auth, store resolution, JSON; falls back to
    ``GET /api/v1/store/`` when the ping route is absent) with ``--connections`` concurrent connections for
-   ``--seconds``;
+   ``--seconds`` in all;
 2. ``POST /api/v1/jobs/`` (kind ``restore`` on the seeded product shot) the same way. No GPU worker runs, so no
-   engine competes for the CPU; the outbox relay runs and the request's on-commit fast path publishes to Redis.
+   engine competes for the CPU; the outbox relay runs, woken by PostgreSQL NOTIFY, and publishes to Redis.
    Afterwards the outbox is drained and this run's ``gpu`` queue purged.
 
-Per phase: requests, errors, throughput (successful req/s), p50/p90/p99; then jobs/no-op and PASS/FAIL against
-the goals (ratio >= 0.35, POST p99 <= 200 ms).
+Per endpoint: requests, errors, throughput (successful req/s), p50/p90/p99, and the CPU each request cost in
+gunicorn, PostgreSQL, Redis and the outbox relay; then jobs/no-op and PASS/FAIL against the goals (ratio >= 0.35,
+POST p99 <= 200 ms).
 
 3. Job overhead at idle: with the GPU worker, events worker and relay running, ``--jobs`` restore jobs one at a
    time; wall time = from sending the POST until ``GET /api/v1/jobs/{id}/`` (polled every 20 ms) says
@@ -61,44 +64,81 @@ POLL_SECONDS = 0.02
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of every live process in process group ``pgid`` (gunicorn master + workers)."""
-    total = 0
+def _proc_stats():
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
+                name, rest = handle.read().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
             continue
-        if int(fields[2]) == pgid:  # fields after the name: state ppid pgrp ... utime(12) stime(13)
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+        yield name, rest.split()  # fields after the name: state ppid pgrp ... utime(12) stime(13)
 
 
-def load_phase(bench: BenchEnv, name: str, request, *, connections: int, seconds: float, ok_status) -> dict:
-    web_pid = bench.stack.procs["web"].pid
-    cpu_server, cpu_self, began = group_cpu_seconds(web_pid), time.process_time(), time.monotonic()
-    samples = run_load(bench.web_port, bench.token, request, connections=connections, seconds=seconds,
-                       ok_status=ok_status)
-    wall = time.monotonic() - began
-    stats = summarize(samples, wall)
-    stats["phase"] = name
-    stats["seconds"] = round(wall, 2)
-    stats["server_cpu_cores"] = round((group_cpu_seconds(web_pid) - cpu_server) / wall, 2)
-    stats["loadgen_cpu_cores"] = round((time.process_time() - cpu_self) / wall, 2)
-    examples = sorted({s.error for s in samples if not s.ok})[:3]
-    if examples:
-        stats["error_examples"] = examples
-    return stats
+def cpu_seconds(*, pgid: int | None = None, name: str | None = None) -> float:
+    """User + system CPU seconds of the live processes in process group ``pgid`` or with command ``name``."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for comm, fields in _proc_stats()
+                if (pgid is not None and int(fields[2]) == pgid) or comm == name)
+    return ticks / TICKS
+
+
+def server_side_cpu(bench: BenchEnv) -> dict:
+    """CPU seconds so far of gunicorn (master + workers), PostgreSQL backends, Redis and the outbox relay."""
+    relay = bench.stack.procs.get("relay")
+    return {
+        "gunicorn": cpu_seconds(pgid=bench.stack.procs["web"].pid),
+        "postgres": cpu_seconds(name="postgres"),
+        "redis": cpu_seconds(name="redis-server"),
+        "relay": cpu_seconds(pgid=relay.pid) if relay is not None else 0.0,
+    }
+
+
+def interleaved_phases(bench: BenchEnv, phases: dict, *, connections: int, seconds: float, rounds: int) -> dict:
+    """Load each endpoint in turn, ``rounds`` times, ``seconds / rounds`` at a time, and add the slices up.
+
+    On a shared VM the CPU speed drifts by tens of percent within a minute; alternating short slices puts both
+    endpoints under the same drift, so their ratio means something (two 15 s phases back to back did not).
+    """
+    collected = {name: {"samples": [], "wall": 0.0, "cpu": {}, "loadgen": 0.0} for name in phases}
+    for _ in range(rounds):
+        for name, (request, ok_status) in phases.items():
+            into = collected[name]
+            cpu_before, self_before, began = server_side_cpu(bench), time.process_time(), time.monotonic()
+            into["samples"] += run_load(bench.web_port, bench.token, request, connections=connections,
+                                        seconds=seconds / rounds, ok_status=ok_status)
+            into["wall"] += time.monotonic() - began
+            into["loadgen"] += time.process_time() - self_before
+            for kind, value in server_side_cpu(bench).items():
+                into["cpu"][kind] = into["cpu"].get(kind, 0.0) + value - cpu_before[kind]
+    results = {}
+    for name, into in collected.items():
+        wall = into["wall"]
+        stats = summarize(into["samples"], wall)
+        stats["phase"] = name
+        stats["seconds"] = round(wall, 2)
+        stats["server_cpu_cores"] = {kind: round(value / wall, 2) for kind, value in into["cpu"].items()}
+        # CPU milliseconds each successful request cost, per process kind: where the time goes.
+        stats["cpu_ms_per_request"] = {
+            kind: round(cores * 1000 / stats["throughput_rps"], 2) if stats["throughput_rps"] else None
+            for kind, cores in stats["server_cpu_cores"].items()
+        }
+        stats["loadgen_cpu_cores"] = round(into["loadgen"] / wall, 2)
+        examples = sorted({sample.error for sample in into["samples"] if not sample.ok})[:3]
+        if examples:
+            stats["error_examples"] = examples
+        results[name] = stats
+    return results
 
 
 def print_phase(stats: dict) -> None:
     say(f"  {stats['phase']:<24} {stats['requests']:>6} req  {stats['errors']:>4} err  "
         f"{stats['throughput_rps']:>7.1f} req/s  p50 {stats['p50_ms']:>6.1f}  p90 {stats['p90_ms']:>6.1f}  "
-        f"p99 {stats['p99_ms']:>6.1f}  max {stats['max_ms']:>7.1f} ms   "
-        f"cpu: gunicorn {stats['server_cpu_cores']:.2f} cores, load generator {stats['loadgen_cpu_cores']:.2f}")
+        f"p99 {stats['p99_ms']:>6.1f}  max {stats['max_ms']:>7.1f} ms")
+    cores = ", ".join(f"{name} {value:.2f}" for name, value in stats["server_cpu_cores"].items())
+    per_request = ", ".join(f"{name} {value}" for name, value in stats["cpu_ms_per_request"].items())
+    say(f"  {'':<24} cpu cores: {cores}, load generator {stats['loadgen_cpu_cores']:.2f}; "
+        f"cpu ms per request: {per_request}")
     for example in stats.get("error_examples", []):
         say(f"      error: {example}")
 
@@ -134,16 +174,16 @@ def api_phases(bench: BenchEnv, args) -> dict:
     def post_job(client: ApiClient):
         return client.request("POST", "/api/v1/jobs/", job_body)
 
-    say(f"\nload: {args.connections} connections, {args.seconds:.0f} s per phase after {args.warmup:.0f} s warm-up "
-        "(Python threads, http.client; this process)")
+    say(f"\nload: {args.connections} connections, {args.seconds:.0f} s per endpoint in {args.rounds} alternating "
+        f"slices after {args.warmup:.0f} s warm-up (Python threads, http.client; this process)")
     run_load(bench.web_port, bench.token, get_noop, connections=args.connections, seconds=args.warmup)
-    noop_stats = load_phase(bench, f"GET {noop}", get_noop, connections=args.connections, seconds=args.seconds,
-                            ok_status=(200,))
-    print_phase(noop_stats)
     run_load(bench.web_port, bench.token, post_job, connections=args.connections, seconds=min(args.warmup, 2),
              ok_status=(201,))
-    jobs_stats = load_phase(bench, "POST /api/v1/jobs/", post_job, connections=args.connections,
-                            seconds=args.seconds, ok_status=(201,))
+    phases = {f"GET {noop}": (get_noop, (200,)), "POST /api/v1/jobs/": (post_job, (201,))}
+    measured = interleaved_phases(bench, phases, connections=args.connections, seconds=args.seconds,
+                                  rounds=args.rounds)
+    noop_stats, jobs_stats = measured[f"GET {noop}"], measured["POST /api/v1/jobs/"]
+    print_phase(noop_stats)
     print_phase(jobs_stats)
 
     left = drain_outbox(bench)
@@ -254,7 +294,8 @@ def overhead_phase(bench: BenchEnv, args) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=15.0, help="duration of each load phase")
+    parser.add_argument("--seconds", type=float, default=15.0, help="load time per endpoint")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating slices the load time is cut into")
     parser.add_argument("--warmup", type=float, default=3.0, help="untimed load before the phases")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (1 = sync worker)")

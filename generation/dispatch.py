@@ -32,9 +32,14 @@ def job_spec(job: Job, *, label: dict) -> dict:
     return validate_job_spec(spec)
 
 
-def dispatch_job(job: Job, *, label: dict) -> None:
-    """Queue the job for the GPU fleet once the caller's transaction commits."""
+def enqueue_job(job: Job, *, label: dict) -> None:
+    """Queue the job for the GPU fleet once the caller's transaction commits (the caller sets ``dispatched_at``)."""
     outbox_enqueue(task=TASK_RUN_JOB, queue=QUEUE_GPU, payload=job_spec(job, label=label))
+
+
+def dispatch_job(job: Job, *, label: dict) -> None:
+    """Queue an existing job again and record when."""
+    enqueue_job(job, label=label)
     Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now())
 
 

@@ -61,12 +61,13 @@ def _face_key(store: Store, value: Any, field: str) -> str:
 
 
 def _shot_key(store: Store, value: Any, field: str) -> str:
-    shot = catalog.store_product_shots(store=store).filter(pk=_id(value, field)).first()
-    if shot is None:
+    image = catalog.store_product_shots(store=store).filter(pk=_id(value, field)).values_list("image", flat=True)
+    image = image.first()
+    if image is None:
         raise ValidationError({f"inputs.{field}": _("No such product shot in your store.")})
-    if not shot.image:
+    if not image:
         raise ValidationError({f"inputs.{field}": _("This product shot has not finished uploading.")})
-    return shot.image
+    return image
 
 
 def validate_params(kind: str, params: Any) -> dict:

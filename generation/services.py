@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, Store, User
 from billing import services as billing
+from billing.models import Plan
 from catalog import selectors as catalog
 from generation import inputs as job_inputs
-from generation.dispatch import dispatch_job
+from generation.dispatch import enqueue_job
 from generation.models import Batch, Job, JobKind, JobState
 from generation.webhooks import job_event_fanout
 
@@ -37,11 +38,10 @@ def _fingerprint(kind: str, inputs: dict, params: dict) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def output_label_for(store: Store) -> dict:
+def output_label_for(store: Store, *, plan: Plan | None = None) -> dict:
     """How outputs are marked: the free plan always gets the visible label and a small watermark."""
-    free_plan = billing.billing_account_for(store).plan.watermark
-    options = catalog.store_options(store=store)
-    return {"visible": free_plan or bool(options and options.visible_ai_label), "watermark": free_plan}
+    free_plan = (plan or billing.billing_account_for(store).plan).watermark
+    return {"visible": free_plan or catalog.store_wants_visible_label(store), "watermark": free_plan}
 
 
 def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idempotency_key=None) -> Job:
@@ -62,6 +62,7 @@ def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idem
         created_by_token=token,
         idempotency_key=idempotency_key,
         request_fingerprint=_fingerprint(kind, inputs or {}, params),
+        dispatched_at=timezone.now(),
     )
     # Inputs and references were validated above and the foreign keys are rows already loaded, so only the
     # plain fields are checked here: the full model validation would add a query per foreign key to every job.
@@ -79,8 +80,8 @@ def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idem
         ]
     )
     job.save()
-    billing.credits_reserve(job=job)  # a 402 (QuotaExceeded/PaymentRequired) rolls the job back: nothing queued
-    dispatch_job(job, label=output_label_for(store))
+    reserve = billing.credits_reserve(job=job)  # a 402 (QuotaExceeded/PaymentRequired) rolls the job back
+    enqueue_job(job, label=output_label_for(store, plan=reserve.plan))
     return job
 
 

@@ -1,4 +1,4 @@
-"""Publish outbox messages the request's fast path could not (broker down, process died after commit)."""
+"""Publish committed outbox messages to the broker: woken by PostgreSQL NOTIFY, retrying while it is down."""
 
 import logging
 import time
@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from generation.dispatch import requeue_stale_jobs
-from generation.outbox import relay_pending
+from generation.outbox import RelayWakeups, relay_pending
 from generation.services import output_label_for
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true")
-        parser.add_argument("--interval", type=float, default=0.5, help="seconds between scans")
+        parser.add_argument(
+            "--interval", type=float, default=0.5, help="longest wait between scans (a commit wakes it sooner)"
+        )
         parser.add_argument(
             "--requeue-after",
             type=float,
@@ -29,6 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once: bool = False, interval: float = 0.5, requeue_after: float = 1800, **options):
         next_sweep = 0.0
+        wakeups = RelayWakeups()
         while True:
             try:
                 sent = relay_pending()
@@ -45,5 +48,5 @@ class Command(BaseCommand):
                 log.exception("outbox relay pass failed; retrying")
             if once:
                 return
-            time.sleep(interval)
+            wakeups.wait(interval)
             close_old_connections()  # drop a connection broken by a database restart
