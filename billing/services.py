@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Subquery, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounts.models import Store
@@ -74,10 +74,9 @@ def plan_get(*, code: str) -> Plan:
     return plan
 
 
-def credit_price(kind: str, *, listed: int | None = None) -> int:
-    """Credits a job of ``kind`` costs: the price list's entry (``listed``, when already read), else the default."""
-    if listed is None:
-        listed = CreditPrice.objects.filter(kind=kind).values_list("credits", flat=True).first()
+def credit_price(kind: str) -> int:
+    """Credits a job of ``kind`` costs: the price list's entry, else the default."""
+    listed = next(iter(CreditPrice.objects.filter(kind=kind).values_list("credits", flat=True)[:1]), None)
     return listed if listed is not None else DEFAULT_CREDIT_PRICES.get(kind, 1)
 
 
@@ -89,53 +88,31 @@ def billing_account_for(store: Store) -> BillingAccount:
     return account
 
 
+def _account_row(store: Store, *, lock: bool) -> BillingAccount | None:
+    accounts = BillingAccount.objects.select_related("plan").filter(store=store)
+    if lock:
+        # of=("self",): lock the account row only, never the shared plan row (that would serialise every store).
+        accounts = accounts.select_for_update(of=("self",))
+    return next(iter(accounts[:1]), None)  # on job creation's path: no ORDER BY as .first() would add
+
+
 def _locked_account(store: Store) -> BillingAccount:
-    # of=("self",): lock the account row only, never the shared plan row (that would serialise every store).
-    locked = BillingAccount.objects.select_for_update(of=("self",)).select_related("plan")
-    account = locked.filter(store=store).first()
+    account = _account_row(store, lock=True)
     if account is None:
-        account = locked.get(pk=billing_account_for(store).pk)
+        billing_account_for(store)
+        account = _account_row(store, lock=True)
     return account
 
 
-# What reserving credits and labelling the output read; anything else would be loaded by a further query.
-RESERVING_FIELDS = (
-    "store_id",
-    "current_period_start",
-    "current_period_end",
-    "past_due_since",
-    "plan__code",
-    "plan__name",
-    "plan__monthly_credits",
-    "plan__metered_overage",
-    "plan__watermark",
-)
-
-
-def _account_with_price(store: Store, kind: str, *, lock: bool) -> BillingAccount | None:
-    """The store's account and plan with ``job_price`` (the kind's credit price, or None) in one query."""
-    accounts = (
-        BillingAccount.objects.select_related("plan")
-        .only(*RESERVING_FIELDS)  # job creation's hottest query: fewer columns, less to compile and decode
-        .annotate(job_price=Subquery(CreditPrice.objects.filter(kind=kind).values("credits")[:1]))
-    )
-    if lock:
-        accounts = accounts.select_for_update(of=("self",))  # as in _locked_account
-    return accounts.filter(store=store).first()
-
-
-def _reserving_account(store: Store, kind: str) -> BillingAccount:
+def _reserving_account(store: Store) -> BillingAccount:
     """The account to reserve against, row-locked when the plan has a quota to check.
 
     The lock makes concurrent creations for one store see each other's reserves; a plan billed by metered
     overage has no quota, so its jobs need no lock and a busy store's creations do not queue behind each other.
     """
-    account = _account_with_price(store, kind, lock=False)
-    if account is None:
-        billing_account_for(store)
-        account = _account_with_price(store, kind, lock=False)
-    if not account.plan.metered_overage:
-        account = _account_with_price(store, kind, lock=True)  # read again under the lock: the plan may change
+    account = _account_row(store, lock=False)
+    if account is None or not account.plan.metered_overage:
+        account = _locked_account(store)  # read (again) under the lock: the plan may have just changed
     return account
 
 
@@ -193,7 +170,7 @@ def credits_reserve(*, job) -> LedgerEntry:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("credits_reserve must run inside the job's transaction")
-    account = _reserving_account(job.store, job.kind)
+    account = _reserving_account(job.store)
     now = timezone.now()
     plan = account.plan
     if _past_grace(account, now):
@@ -202,7 +179,7 @@ def credits_reserve(*, job) -> LedgerEntry:
             f"{grace_days()}-day grace period, so new jobs are paused. Update your payment method in the billing "
             "portal (POST /api/v1/billing/portal/)."
         )
-    cost = credit_price(job.kind, listed=account.job_price)
+    cost = credit_price(job.kind)
     period = period_start_for(account, now)
     if not plan.metered_overage:
         totals = period_totals(store=job.store, period_start=period)

@@ -68,4 +68,4 @@ def store_options(store: Store) -> StoreOptions | None:
 
 def store_wants_visible_label(store: Store) -> bool:
     """Whether the store asked for the visible "AI-generated" label on every output (one narrow query)."""
-    return bool(StoreOptions.objects.filter(store=store).values_list("visible_ai_label", flat=True).first())
+    return any(StoreOptions.objects.filter(store=store).values_list("visible_ai_label", flat=True)[:1])
