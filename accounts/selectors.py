@@ -8,9 +8,12 @@ from django.utils import timezone
 from accounts.models import ApiToken, Invitation, Membership, Store, User
 from accounts.tokens import hash_secret
 
+# A request's store comes with its options (catalog.StoreOptions, a one-to-one): every job creation reads them.
+STORE_AND_OPTIONS = ("store", "store__options")
+
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("store").order_by("store__name")
+    return Membership.objects.filter(user=user).select_related(*STORE_AND_OPTIONS).order_by("store__name")
 
 
 def membership_for(*, user: User, store: Store) -> Membership | None:
@@ -33,7 +36,8 @@ def store_api_tokens(*, store: Store) -> QuerySet[ApiToken]:
 
 def api_token_by_secret(*, secret: str) -> ApiToken | None:
     """The active token for a plaintext secret, or None (unknown, revoked or expired)."""
-    token = ApiToken.objects.select_related("store", "created_by").filter(token_hash=hash_secret(secret)).first()
+    tokens = ApiToken.objects.select_related(*STORE_AND_OPTIONS, "created_by")
+    token = tokens.filter(token_hash=hash_secret(secret)).first()
     if token is None or not token.is_active:
         return None
     return token

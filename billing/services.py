@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from accounts.models import Store
 from billing.errors import PaymentRequired, QuotaExceeded
-from billing.models import BillingAccount, CreditPrice, LedgerEntry, MeterEventReport, Plan
+from billing.models import BillingAccount, LedgerEntry, MeterEventReport, Plan
+from billing.prices import credit_price
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,6 @@ DEFAULT_PLANS = {
         "watermark": False,
         "is_public": False,
     },
-}
-DEFAULT_CREDIT_PRICES = {
-    "generate_face": 1,
-    "swap": 1,
-    "restore": 1,
-    "makeup": 1,
-    "pipeline": 2,
-    "second_generation": 2,
 }
 TASK_REPORT_METER_EVENT = "billing.report_meter_event"
 TASK_REPORT_PENDING = "billing.report_pending_meter_events"
@@ -72,12 +65,6 @@ def plan_get(*, code: str) -> Plan:
             raise Plan.DoesNotExist(code)
         plan, _ = Plan.objects.get_or_create(code=code, defaults=DEFAULT_PLANS[code])
     return plan
-
-
-def credit_price(kind: str) -> int:
-    """Credits a job of ``kind`` costs: the price list's entry, else the default."""
-    listed = next(iter(CreditPrice.objects.filter(kind=kind).values_list("credits", flat=True)[:1]), None)
-    return listed if listed is not None else DEFAULT_CREDIT_PRICES.get(kind, 1)
 
 
 def billing_account_for(store: Store) -> BillingAccount:

@@ -67,5 +67,13 @@ def store_options(store: Store) -> StoreOptions | None:
 
 
 def store_wants_visible_label(store: Store) -> bool:
-    """Whether the store asked for the visible "AI-generated" label on every output (one narrow query)."""
+    """Whether the store asked for the visible "AI-generated" label on every output.
+
+    Reads the options loaded with the request's store (accounts.selectors), else one narrow query.
+    """
+    if Store.options.is_cached(store):
+        try:
+            return store.options.visible_ai_label
+        except StoreOptions.DoesNotExist:
+            return False
     return any(StoreOptions.objects.filter(store=store).values_list("visible_ai_label", flat=True)[:1])

@@ -61,8 +61,8 @@ def _face_key(store: Store, value: Any, field: str) -> str:
 
 
 def _shot_key(store: Store, value: Any, field: str) -> str:
-    images = catalog.store_product_shots(store=store).filter(pk=_id(value, field)).values_list("image", flat=True)
-    image = next(iter(images[:1]), None)
+    shots = catalog.store_product_shots(store=store).filter(pk=_id(value, field)).order_by()
+    image = next(iter(shots.values_list("image", flat=True)[:1]), None)
     if image is None:
         raise ValidationError({f"inputs.{field}": _("No such product shot in your store.")})
     if not image:

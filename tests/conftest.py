@@ -70,3 +70,13 @@ def redis_url(services) -> str:
     if not services.redis_url:
         pytest.skip("Redis unavailable")
     return services.redis_url
+
+
+@pytest.fixture(autouse=True)
+def _fresh_price_list():
+    """Each test starts from the database's price list: a test's rolled-back price edit must not linger."""
+    from billing.prices import forget_price_list
+
+    forget_price_list()
+    yield
+    forget_price_list()

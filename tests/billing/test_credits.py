@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from billing.models import LedgerEntry
+from billing.models import CreditPrice, LedgerEntry
 from billing.services import billing_account_for
 from generation.models import Job, OutboxMessage
 from generation.services import job_cancel
@@ -156,3 +156,42 @@ def test_staff_can_put_a_store_on_the_internal_plan(client, owner):
 
     assert [create(client, owner.store).status_code for _ in range(3)] == [201, 201, 201]
     assert billing_account_for(owner.store).plan.code == "internal"
+
+
+def test_a_price_an_admin_sets_is_what_the_next_job_reserves(client, owner):
+    from django.contrib.auth import get_user_model
+
+    create(client, owner.store)  # reads (and keeps) the price list as it was
+    admin = get_user_model().objects.create_superuser(email="ops@gasang.test", password="pw-for-ops-1")
+    admin_client = type(client)()
+    admin_client.force_login(admin)
+    response = admin_client.post(
+        f"/admin/billing/creditprice/{CreditPrice.objects.get(kind='restore').pk}/change/",
+        {"kind": "restore", "credits": 3},
+    )
+    assert response.status_code == 302, response.content
+
+    job = Job.objects.get(pk=create(client, owner.store).json()["id"])
+
+    assert [entry.credits for entry in entries(job, "reserve")] == [3]
+
+
+@pytest.mark.parametrize("caller", ["token", "dashboard session"])
+def test_a_paid_store_gets_the_visible_label_from_its_next_job_once_it_asks(client, owner, caller):
+    from catalog.services import store_options_update
+
+    put_on_plan(owner.store, plan_with("pro", 100, metered=True))
+    if caller == "dashboard session":
+        del client.defaults["HTTP_AUTHORIZATION"]
+        client.force_login(owner.user)
+
+    def label_of_a_new_job():
+        job_id = create(client, owner.store).json()["id"]
+        return OutboxMessage.objects.get(payload__job_id=job_id).payload["label"]
+
+    unlabelled = label_of_a_new_job()
+    store_options_update(store=owner.store, visible_ai_label=True)
+    labelled = label_of_a_new_job()
+
+    assert unlabelled == {"visible": False, "watermark": False}
+    assert labelled == {"visible": True, "watermark": False}

@@ -164,3 +164,32 @@ def test_prefer_wait_returns_202_when_the_job_is_not_done_in_time(client, owner)
     response = create(client, pipeline_body(owner), HTTP_PREFER="wait=1")
 
     assert response.status_code == 202 and response.json()["state"] == "queued"
+
+
+def test_a_finished_job_reads_the_same_as_its_documented_fields_say(client, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from generation.serializers import JobSerializer
+
+    batch_id = client.post(
+        "/api/v1/batches/", {"face": public_face().pk, "product_shots": [shot_for(owner.store).pk]}, content_type=JSON
+    ).json()["id"]
+    job = Job.objects.get(batch_id=batch_id)
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.FAILED, progress=40, attempts=3, started_at=now - timedelta(seconds=7), finished_at=now,
+        error_code="no_face", error_message="No face found in the product shot.",
+        outputs={"image": f"stores/{owner.store.pk}/jobs/{job.pk}/result.png"}, metrics={"run_s": 1.5},
+    )
+
+    shown = client.get(f"/api/v1/jobs/{job.pk}/").json()
+    field_by_field = serializers.Serializer.to_representation(JobSerializer(), Job.objects.get(pk=job.pk))
+
+    assert list(shown) == list(JobSerializer().fields) == list(field_by_field)
+    assert shown["outputs"]["image"]["key"] in shown["outputs"]["image"]["url"]
+    assert shown == field_by_field
+    assert shown["error"] == {"code": "no_face", "message": "No face found in the product shot."}
+    assert shown["batch"] == batch_id and shown["finished_at"].endswith("+09:00")
