@@ -129,9 +129,10 @@ def test_stylegan2_checkpoint_container(tmp_path: Path, io_model: Callable[[str]
     path.unlink()
     _assert_same_state(fresh, G)
     assert torch.equal(extras["latent_avg"], latent_avg)
+    # The weights are compared bit for bit above; the outputs, computed on another CPU when the fixture was made,
+    # with the fixture's tolerance (kernel choice differs between CPU models, so the last bits may too).
     with torch.no_grad():
-        image, _ = fresh([data["inputs"]["z"]], randomize_noise=False)
-    assert torch.equal(image, data["outputs"]["img_a"])
+        assert_outputs_match("stylegan2", RUNNERS["stylegan2"](fresh, data["inputs"]))
 
 
 def test_gpen_checkpoint_container(tmp_path: Path, io_model: Callable[[str], torch.nn.Module]) -> None:
@@ -145,8 +146,8 @@ def test_gpen_checkpoint_container(tmp_path: Path, io_model: Callable[[str], tor
     assert load_checkpoint("gpen", path, fresh, assign=True) == {}
     path.unlink()
     _assert_same_state(fresh, model)
-    with torch.no_grad():
-        assert torch.equal(fresh(data["inputs"]["img"])[0], data["outputs"]["out"])
+    with torch.no_grad():  # as for stylegan2: weights bit for bit, outputs within the fixture's tolerance
+        assert_outputs_match("gpen", RUNNERS["gpen"](fresh, data["inputs"]))
     # train_simple.py checkpoints keep the generator under 'g_ema'.
     state_dict, _ = unwrap_checkpoint("gpen", {"g_ema": model.state_dict(), "g": {}, "d": {}})
     assert state_dict.keys() == model.state_dict().keys()
