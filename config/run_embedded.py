@@ -13,49 +13,19 @@ import sys
 import time
 from pathlib import Path
 
+from config import processes
+
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+PYTHON = processes.PYTHON
 
 
 def _commands(port: str) -> dict[str, list[str]]:
-    celery = [PYTHON, "-m", "celery"]
+    beat_schedule = Path(os.environ.get("GASANG_VAR_DIR", ROOT / "var")) / "beat-schedule"
     return {
         "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        "events-worker": [
-            *celery,
-            "-A",
-            "config.celery_app",
-            "worker",
-            "-Q",
-            "events,default",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "-n",
-            "events@%h",
-            "--beat",
-            "--schedule",
-            str(Path(os.environ.get("GASANG_VAR_DIR", ROOT / "var")) / "beat-schedule"),
-        ],
-        # prefork with one child, so cancelling a running job can terminate it
-        "gpu-worker": [
-            *celery,
-            "-A",
-            "gpu_worker.app",
-            "worker",
-            "-Q",
-            "gpu",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "INFO",
-            "-n",
-            "gpu@%h",
-        ],
-        "outbox-relay": [PYTHON, "manage.py", "relay_outbox"],
+        "events-worker": [*processes.events_worker("events@%h"), "--beat", "--schedule", str(beat_schedule)],
+        "gpu-worker": processes.gpu_worker("gpu@%h"),
+        "outbox-relay": processes.outbox_relay(),
     }
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from config import processes
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,46 +37,11 @@ class Stack:
     log_dir: Path
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
+    QUIET = ("--without-mingle", "--without-gossip")
     COMMANDS = {
-        "gpu": [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "gpu_worker.app",
-            "worker",
-            "-Q",
-            "gpu",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "INFO",
-            "-n",
-            "gpu-test@%h",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        "events": [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config.celery_app",
-            "worker",
-            "-Q",
-            "events,default",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "-n",
-            "events-test@%h",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        "relay": [sys.executable, "manage.py", "relay_outbox", "--interval", "0.3"],
+        "gpu": [*processes.gpu_worker("gpu-test@%h"), *QUIET],
+        "events": [*processes.events_worker("events-test@%h"), *QUIET],
+        "relay": processes.outbox_relay("--interval", "0.3"),
         "web": [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2", "--timeout", "90"],
     }
 

@@ -1,0 +1,27 @@
+"""The command lines of Gasang's own processes, shared by ``make run`` (config/run_embedded.py), the end-to-end
+tests and the benches (tests/stack.py), so that all of them run the workers the same way."""
+
+from __future__ import annotations
+
+import sys
+
+PYTHON = sys.executable
+
+
+def gpu_worker(node: str) -> list[str]:
+    # prefork with one child, so cancelling a running job can terminate it
+    return [
+        *(PYTHON, "-m", "celery", "-A", "gpu_worker.app", "worker", "-Q", "gpu"),
+        *("--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "-n", node),
+    ]
+
+
+def events_worker(node: str) -> list[str]:
+    return [
+        *(PYTHON, "-m", "celery", "-A", "config.celery_app", "worker", "-Q", "events,default"),
+        *("--pool", "solo", "--loglevel", "INFO", "-n", node),
+    ]
+
+
+def outbox_relay(*options: str) -> list[str]:
+    return [PYTHON, "manage.py", "relay_outbox", *options]
