@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from catalog import services
+from catalog import faces
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
 from config import objectstore
 
@@ -16,7 +16,7 @@ def _curate(modeladmin: admin.ModelAdmin, request, queryset, action: str) -> Non
     done, refused = 0, []
     for face in queryset:
         try:
-            services.face_curate(face=face, action=action, curator=request.user)
+            faces.face_curate(face=face, action=action, curator=request.user)
             done += 1
         except ValidationError as exc:
             refused.append(f"{face}: {' '.join(exc.messages)}")
@@ -75,7 +75,7 @@ class ModelFaceAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        face = services.face_upload(
+        face = faces.face_upload(
             store=None, created_by=request.user, file=form.cleaned_data["photo"],
             consent_given_by=form.cleaned_data["consent_given_by"],
             consent_purpose=form.cleaned_data["consent_purpose"],

@@ -10,7 +10,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.tenancy import StoreScopedAPIView, StoreScopedViewSet
-from catalog import selectors, services
+from catalog import faces, selectors, services
 from catalog.images import MAX_UPLOAD_BYTES, ImageRejected, too_large
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
 from catalog.serializers import (
@@ -169,7 +169,7 @@ class FaceViewSet(ImageUploadMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         self.refuse_oversized_body(request)
         serializer = FaceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        face = services.face_upload(store=request.store, created_by=request.user, **serializer.validated_data)
+        face = faces.face_upload(store=request.store, created_by=request.user, **serializer.validated_data)
         return Response(FaceSerializer(face).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=FaceUpdateSerializer, responses=FaceSerializer)
@@ -177,18 +177,18 @@ class FaceViewSet(ImageUploadMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         face = self.get_object()
         serializer = FaceUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        face = services.face_update(face=face, **serializer.validated_data)
+        face = faces.face_update(face=face, **serializer.validated_data)
         return Response(FaceSerializer(face).data)
 
     def destroy(self, request, pk=None):
-        services.face_delete(face=self.get_object())
+        faces.face_delete(face=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=FaceSerializer,
                    description="Offer this face to the public gallery; staff review it before it is published.")
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        face = services.face_submit_to_gallery(face=self.get_object())
+        face = faces.face_submit_to_gallery(face=self.get_object())
         return Response(FaceSerializer(face).data)
 
 

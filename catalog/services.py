@@ -1,4 +1,4 @@
-"""Writes for the catalog: style presets, product shots, virtual model faces, the store model.
+"""Writes for the catalog: style presets, product shots, the store's options and model (faces: catalog/faces.py).
 
 Every function is keyword-only and raises Django ``ValidationError`` on bad input (``ImageRejected``
 for unacceptable image uploads, itself a ``ValidationError`` carrying a machine-readable code).
@@ -13,13 +13,13 @@ from typing import BinaryIO
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Store, User
 from catalog.images import CONTENT_TYPES, MAX_UPLOAD_BYTES, ImageRejected, clean_image, too_large
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
-from catalog.selectors import faces_kept_from_jobs, store_faces, store_presets, usable_face
+from catalog.selectors import usable_face
+from catalog.tags import clean_tags
 from config import objectstore
 from generation.outbox import outbox_enqueue
 from gpu_worker.spec import QUEUE_GPU, TASK_DETECT_FACES
@@ -43,17 +43,6 @@ PRESET_SEEDS: tuple[dict, ...] = (
 PARAM_KEYS = ("face_tags", "face_ids", "makeup_face_id", "makeup_strength", "restore_strength", "latent_directions")
 
 
-def _clean_tags(tags, field: str = "tags") -> list[str]:
-    if tags is None:
-        return []
-    if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
-        raise ValidationError({field: _("Tags must be a list of strings.")})
-    cleaned = list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
-    if len(cleaned) > 20 or any(len(t) > 40 for t in cleaned):
-        raise ValidationError({field: _("Use at most 20 tags of at most 40 characters each.")})
-    return cleaned
-
-
 def _strength(params: dict, key: str) -> None:
     if key in params and params[key] is not None:
         value = params[key]
@@ -71,7 +60,7 @@ def _clean_params(*, store: Store, params: dict | None) -> dict:
              % {"keys": ", ".join(unknown), "allowed": ", ".join(PARAM_KEYS)}}
         )
     if "face_tags" in params:
-        params["face_tags"] = _clean_tags(params["face_tags"], "params")
+        params["face_tags"] = clean_tags(params["face_tags"], "params")
     face_ids = params.get("face_ids") or []
     if not isinstance(face_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in face_ids):
         raise ValidationError({"params": _("face_ids must be a list of face ids.")})
@@ -262,180 +251,6 @@ def product_shot_delete(*, shot: ProductShot) -> None:
         except ProtectedError:
             raise ValidationError(_("This product shot is used by jobs and cannot be deleted.")) from None
         transaction.on_commit(lambda: [objectstore.delete(k) for k in keys])
-
-
-# ---- faces -------------------------------------------------------------------------------------
-
-
-def _face_key(store: Store | None, ext: str) -> str:
-    prefix = f"stores/{store.pk}/faces" if store is not None else "gallery/faces"
-    return f"{prefix}/{uuid.uuid4().hex}.{ext}"
-
-
-def face_upload(
-    *, store: Store | None, created_by: User | None, file: BinaryIO, consent_given_by: str, consent_purpose: str,
-    tags: list[str] | None = None, name: str = "",
-) -> ModelFace:
-    """Store a photo of a real person as a face, with the consent attestation (who, for what; when = now).
-
-    ``store=None`` adds a public gallery face, pending curation. Raises ValidationError without both
-    consent fields, ``ImageRejected`` for a bad image.
-    """
-    consent_given_by, consent_purpose = (consent_given_by or "").strip(), (consent_purpose or "").strip()
-    missing = {}
-    if not consent_given_by:
-        missing["consent_given_by"] = _("Say who gave consent to use this face (the person's name).")
-    if not consent_purpose:
-        missing["consent_purpose"] = _("Say what the person consented to (e.g. “virtual model for our store photos”).")
-    if missing:
-        raise ValidationError(missing)
-    tags = _clean_tags(tags)
-    cleaned = clean_image(file)
-    key = _face_key(store, cleaned.ext)
-    objectstore.put_bytes(key, cleaned.data)
-    try:
-        with transaction.atomic():
-            face = ModelFace(
-                store=store, name=name.strip(), image=key, source=ModelFace.Source.UPLOADED, tags=tags,
-                curation=ModelFace.Curation.PRIVATE if store is not None else ModelFace.Curation.PENDING,
-                consent_given_by=consent_given_by, consent_purpose=consent_purpose,
-                consent_given_at=timezone.now(), created_by=created_by,
-            )
-            face.full_clean()
-            face.save()
-    except Exception:
-        objectstore.delete(key)
-        raise
-    return face
-
-
-def _next_face_name(store: Store, base: str) -> str:
-    """``"<base> <n>"`` with n one more than the highest number the store's faces already use after ``base``."""
-    prefix = f"{base} "
-    names = store_faces(store).filter(name__startswith=prefix).values_list("name", flat=True)
-    used = [name.removeprefix(prefix) for name in names]
-    return f"{prefix}{max((int(n) for n in used if n.isdigit()), default=0) + 1}"
-
-
-def face_keep_generated(
-    *, store: Store, job_id: uuid.UUID, image_key: str, created_by: User | None, preset_id: int | None = None,
-) -> ModelFace:
-    """Keep a generated candidate (the output ``image_key`` of generate_face job ``job_id``) as a store face.
-
-    The image is copied to the face's own key, so deleting the job's output never breaks the face. A
-    generated face is nobody's likeness, so it needs no consent attestation. Name and tags come from the
-    style preset when it still exists ("우아한 3", its ``face_tags``). Keeping the same job again returns the
-    face kept the first time. Raises ValidationError when the candidate's image is no longer stored.
-    The caller checks that the job is the store's own succeeded generate_face job.
-    """
-    kept = faces_kept_from_jobs(store, [job_id]).first()
-    if kept is not None:
-        return kept
-    if not image_key or not objectstore.exists(image_key):
-        raise ValidationError(_("This candidate's image is no longer stored. Generate new candidates."))
-    preset = store_presets(store).filter(pk=preset_id).first() if preset_id else None
-    tags = _clean_tags(preset.params.get("face_tags") or []) if preset else []
-    base = preset.name if preset else _("Generated face")
-    ext = image_key.rsplit(".", 1)[-1] if "." in image_key.rsplit("/", 1)[-1] else "png"
-    key = objectstore.copy(image_key, _face_key(store, ext))
-    try:
-        with transaction.atomic():
-            face = ModelFace(
-                store=store, name=_next_face_name(store, base), image=key, source=ModelFace.Source.GENERATED,
-                tags=tags, curation=ModelFace.Curation.PRIVATE, generated_by_job=job_id, created_by=created_by,
-            )
-            face.full_clean()
-            face.save()
-    except (IntegrityError, ValidationError):
-        objectstore.delete(key)
-        kept = faces_kept_from_jobs(store, [job_id]).first()  # a concurrent keep of the same job won
-        if kept is None:
-            raise
-        return kept
-    except Exception:
-        objectstore.delete(key)
-        raise
-    return face
-
-
-@transaction.atomic
-def face_update(*, face: ModelFace, name: str | None = None, tags: list[str] | None = None) -> ModelFace:
-    if name is not None:
-        face.name = name.strip()
-    if tags is not None:
-        face.tags = _clean_tags(tags)
-    face.full_clean()
-    face.save()
-    return face
-
-
-def face_delete(*, face: ModelFace) -> None:
-    """Delete a store face and its image. Raises ValidationError when jobs still reference it."""
-    key = face.image
-    with transaction.atomic():
-        try:
-            face.delete()  # StoreOptions.model_face is SET_NULL: the store model is cleared
-        except ProtectedError:
-            raise ValidationError(_("This face is used by jobs and cannot be deleted.")) from None
-        transaction.on_commit(lambda: objectstore.delete(key))
-
-
-@transaction.atomic
-def face_submit_to_gallery(*, face: ModelFace) -> ModelFace:
-    """Offer a store face to the public gallery: it waits for staff review (private/rejected → pending)."""
-    if face.store_id is None:
-        raise ValidationError(_("Public gallery faces are curated by staff, not submitted."))
-    if face.curation not in (ModelFace.Curation.PRIVATE, ModelFace.Curation.REJECTED):
-        raise ValidationError(_("This face is already %(state)s.") % {"state": face.get_curation_display().lower()})
-    face.curation = ModelFace.Curation.PENDING
-    face.save(update_fields=["curation"])
-    return face
-
-
-CURATION_ACTIONS = {  # action -> (states it may start from, resulting state)
-    "approve": ((ModelFace.Curation.PENDING,), ModelFace.Curation.APPROVED),
-    "reject": ((ModelFace.Curation.PENDING,), ModelFace.Curation.REJECTED),
-    "publish": ((ModelFace.Curation.APPROVED,), ModelFace.Curation.PUBLISHED),
-}
-
-
-def _publish_store_submission(face: ModelFace, curator: User) -> ModelFace:
-    """A published store submission joins the gallery as a public copy; the store keeps its own face."""
-    ext = face.image.rsplit(".", 1)[-1] if "." in face.image else "png"
-    key = _face_key(None, ext)
-    objectstore.put_bytes(key, objectstore.get_bytes(face.image))
-    public = ModelFace(
-        store=None, name=face.name, image=key, source=face.source, tags=face.tags,
-        curation=ModelFace.Curation.PUBLISHED, consent_given_by=face.consent_given_by,
-        consent_given_at=face.consent_given_at, consent_purpose=face.consent_purpose,
-        generated_by_job=face.generated_by_job, curated_by=curator, curated_at=timezone.now(),
-        created_by=face.created_by,
-    )
-    public.full_clean()
-    public.save()
-    return public
-
-
-@transaction.atomic
-def face_curate(*, face: ModelFace, action: str, curator: User) -> ModelFace:
-    """Staff review: pending → approved | rejected, approved → published. Records who and when.
-
-    Raises ValidationError on an unknown action or a transition the state machine forbids.
-    """
-    if action not in CURATION_ACTIONS:
-        raise ValidationError(_("Unknown curation action “%(action)s”.") % {"action": action})
-    sources, target = CURATION_ACTIONS[action]
-    face = ModelFace.objects.select_for_update().get(pk=face.pk)
-    if face.curation not in sources:
-        raise ValidationError(
-            _("Cannot %(action)s a face that is %(state)s.")
-            % {"action": action, "state": face.get_curation_display().lower()}
-        )
-    face.curation, face.curated_by, face.curated_at = target, curator, timezone.now()
-    face.save(update_fields=["curation", "curated_by", "curated_at"])
-    if target == ModelFace.Curation.PUBLISHED and face.store_id is not None:
-        _publish_store_submission(face, curator)
-    return face
 
 
 # ---- store options / store model ---------------------------------------------------------------

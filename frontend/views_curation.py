@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from catalog import services
+from catalog import faces
 from catalog.models import ModelFace
 from frontend.access import safe_next, staff_page
 
@@ -44,7 +44,7 @@ def curation_bulk(request):
     done, problems = 0, []
     for face in ModelFace.objects.filter(pk__in=ids):
         try:
-            services.face_curate(face=face, action=action, curator=request.user)
+            faces.face_curate(face=face, action=action, curator=request.user)
             done += 1
         except ValidationError as exc:
             problems.append(f"#{face.pk}: {' '.join(exc.messages)}")
@@ -61,7 +61,7 @@ def curation_tags(request, pk: int):
     face = get_object_or_404(ModelFace, pk=pk)
     tags = [t.strip() for t in request.POST.get("tags", "").split(",") if t.strip()]
     try:
-        services.face_update(face=face, tags=tags)
+        faces.face_update(face=face, tags=tags)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

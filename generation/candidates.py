@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Store, User
+from catalog import faces as catalog_faces
 from catalog import selectors as catalog_selectors
-from catalog import services as catalog_services
 from catalog.models import ModelFace
 from config import objectstore
 from generation import selectors
@@ -52,7 +52,7 @@ def candidate_keep(*, store: Store, job_id: uuid.UUID | str, kept_by: User | Non
     Keeping it again returns the same face. Raises ValidationError as described in the module docstring.
     """
     job = _candidate_for_update(store, job_id)
-    return catalog_services.face_keep_generated(
+    return catalog_faces.face_keep_generated(
         store=store,
         job_id=job.pk,
         image_key=job.outputs["image"],

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from catalog import services
+from catalog import faces, services
 from catalog.models import ModelFace
 from tests.catalog import sample_images
 from tests.catalog.conftest import stored_files
@@ -130,7 +130,7 @@ def test_curation_refuses_transitions_the_state_machine_does_not_allow(state, ac
     curator = ModelFaceFactory().created_by
 
     with pytest.raises(ValidationError):
-        services.face_curate(face=face, action=action, curator=curator)
+        faces.face_curate(face=face, action=action, curator=curator)
 
     face.refresh_from_db()
     assert face.curation == state
@@ -143,8 +143,8 @@ def test_a_store_face_submitted_and_published_joins_the_gallery_for_every_store(
     submitted = editor_client.post(f"/api/v1/faces/{face_id}/submit/")
     curator = UserFactory(is_staff=True)
     face = ModelFace.objects.get(pk=face_id)
-    services.face_curate(face=face, action="approve", curator=curator)
-    services.face_curate(face=face, action="publish", curator=curator)
+    faces.face_curate(face=face, action="approve", curator=curator)
+    faces.face_curate(face=face, action="publish", curator=curator)
 
     other_store = MembershipFactory()
     editor_client.force_login(other_store.user)
