@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from billing.models import BillingAccount, CreditPrice, Invoice, LedgerEntry, MeterEventReport, Plan, StripeEvent
+from billing.models import (
+    BillingAccount,
+    CreditPeriod,
+    CreditPrice,
+    Invoice,
+    LedgerEntry,
+    MeterEventReport,
+    Plan,
+    StripeEvent,
+)
 
 
 @admin.register(Plan)
@@ -19,7 +28,7 @@ class BillingAccountAdmin(admin.ModelAdmin):
     list_display = ["store", "plan", "subscription_status", "past_due_since", "current_period_end", "updated_at"]
     list_filter = ["plan", "subscription_status"]
     search_fields = ["store__name", "stripe_customer_id", "stripe_subscription_id"]
-    readonly_fields = ["last_event_created", "updated_at"]
+    readonly_fields = ["last_event_created", "updated_at", "credit_period"]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,9 +46,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class LedgerEntryAdmin(ReadOnlyAdmin):
     """Append-only: grant credits with billing.services.credits_grant, never by editing rows."""
 
-    list_display = ["id", "store", "job", "kind", "credits", "plan", "period_start", "created_at"]
-    list_filter = ["kind", "period_start"]
+    list_display = ["id", "store", "job", "kind", "credits", "plan", "period", "created_at"]
+    list_filter = ["kind"]
     search_fields = ["store__name", "job__id"]
+
+
+@admin.register(CreditPeriod)
+class CreditPeriodAdmin(ReadOnlyAdmin):
+    """Opened and closed by billing/periods.py (jobs, plan changes, Stripe webhooks), never by hand."""
+
+    list_display = ["id", "store", "plan", "source", "stripe_subscription_id", "starts_at", "ends_at", "provisional"]
+    list_filter = ["source", "plan", "provisional"]
+    search_fields = ["store__name", "stripe_subscription_id"]
 
 
 @admin.register(MeterEventReport)

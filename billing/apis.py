@@ -49,7 +49,8 @@ class BalanceApi(StoreScopedAPIView):
 
 
 class UsageApi(StoreScopedAPIView):
-    """Credits used per day (UTC) and job kind; failed and canceled jobs cost nothing and are not listed."""
+    """Credits used per day (in the store's time zone, today included) and job kind; failed and canceled jobs
+    cost nothing and are not listed."""
 
     serializer_class = UsageSerializer
 
@@ -65,8 +66,8 @@ class UsageApi(StoreScopedAPIView):
         if not 1 <= days <= MAX_USAGE_DAYS:
             raise exceptions.ValidationError({"days": f"Between 1 and {MAX_USAGE_DAYS}."})
         rows = selectors.usage_by_day(store=request.store, days=days)
-        data = {"store": request.store.pk, "days": days, "total_credits": sum(r["credits"] for r in rows),
-                "results": rows}
+        data = {"store": request.store.pk, "days": days, "time_zone": request.store.time_zone,
+                "total_credits": sum(r["credits"] for r in rows), "results": rows}
         return Response(UsageSerializer(data).data)
 
 

@@ -4,11 +4,16 @@ The ledger is the source of truth: a job *reserves* its price when it is created
 once — *captured* when it succeeds, *released* when it fails or is canceled. PostgreSQL enforces both
 "one entry of each kind per job" and "one settlement per job" with unique constraints, and a trigger
 (migration 0002) refuses UPDATE and DELETE on the ledger table.
+
+Every ledger entry belongs to one ``CreditPeriod``: a span of time with one plan and one allowance. A store's
+periods never overlap (PostgreSQL: an exclusion constraint, migration 0003); billing/periods.py opens and
+closes them.
 """
 
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Store
@@ -65,8 +70,56 @@ class SubscriptionStatus(models.TextChoices):
     PAUSED = "paused", _("Paused")
 
 
+class CreditPeriod(models.Model):
+    """A span of time ``[starts_at, ends_at)`` whose credits count against one plan's allowance.
+
+    ``source`` says where the span comes from: a calendar month (stores without a live subscription; the month
+    in the store's time zone, or its rest after a subscription ended) or a Stripe subscription's
+    ``current_period_*``. A *provisional* period continues a subscription period that ran out before Stripe's
+    renewal webhook arrived; the webhook confirms or corrects it. A store's periods never overlap: PostgreSQL
+    refuses it (exclusion constraint ``creditperiod_no_overlap``, migration 0003, btree_gist); on SQLite the
+    unique start and the billing account's row lock, which every writer of periods holds, stand in for it.
+    """
+
+    class Source(models.TextChoices):
+        CALENDAR = "calendar", _("Calendar month allowance")
+        SUBSCRIPTION = "subscription", _("Stripe subscription")
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="credit_periods")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=12, choices=Source.choices)
+    stripe_subscription_id = models.CharField(max_length=100, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(help_text="exclusive")
+    provisional = models.BooleanField(
+        default=False, help_text="a subscription period continued until Stripe reports how it renewed"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["store", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="creditperiod_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(source="calendar", stripe_subscription_id="")
+                           | (models.Q(source="subscription") & ~models.Q(stripe_subscription_id=""))),
+                name="creditperiod_source_matches_subscription",
+            ),
+            models.UniqueConstraint(fields=["store", "starts_at"], name="creditperiod_unique_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store} {self.plan.code} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M} UTC"
+
+    def covers(self, at) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+
 class BillingAccount(models.Model):
-    """One per store, created lazily on the free plan. Its row lock serialises a store's credit reservations."""
+    """One per store, created lazily on the free plan. Its row lock serialises a store's credit reservations
+    and every change to its credit periods."""
 
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="billing_account")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="accounts")
@@ -75,7 +128,12 @@ class BillingAccount(models.Model):
     subscription_status = models.CharField(max_length=20, choices=SubscriptionStatus.choices, blank=True)
     current_period_start = models.DateTimeField(null=True, blank=True)
     current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False, help_text="Stripe ends the subscription at period end")
     past_due_since = models.DateTimeField(null=True, blank=True)
+    credit_period = models.ForeignKey(
+        CreditPeriod, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="the store's latest credit period (kept here so a job's reserve needs no extra query)",
+    )
     last_event_created = models.BigIntegerField(default=0, help_text="`created` of the newest Stripe event applied")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -114,16 +172,19 @@ class LedgerEntry(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     credits = models.PositiveIntegerField()
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", help_text="the plan that priced it")
-    period_start = models.DateField(help_text="the billing period the credits count against")
+    period = models.ForeignKey(
+        CreditPeriod, on_delete=models.PROTECT, related_name="entries", help_text="the period the credits count against"
+    )
     note = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the service to the instant the period was chosen for (not auto_now_add: the two must agree).
+    created_at = models.DateTimeField(default=timezone.now)
 
     objects = LedgerQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["store", "period_start", "kind"], name="ledger_store_period_idx")]
+        indexes = [models.Index(fields=["period", "kind"], name="ledger_period_kind_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(credits__gt=0), name="ledger_credits_positive"),
             models.CheckConstraint(
@@ -159,7 +220,7 @@ class MeterEventReport(models.Model):
 
     job = models.OneToOneField("generation.Job", on_delete=models.PROTECT, related_name="meter_event_report")
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="meter_event_reports")
-    period_start = models.DateField()
+    period = models.ForeignKey(CreditPeriod, on_delete=models.PROTECT, related_name="meter_reports")
     credits = models.PositiveIntegerField()
     event_name = models.CharField(max_length=100)
     identifier = models.CharField(max_length=100, unique=True)

@@ -12,8 +12,15 @@ class BalanceSerializer(serializers.Serializer):
     metered_overage = serializers.BooleanField(source="account.plan.metered_overage")
     watermark = serializers.BooleanField(source="account.plan.watermark")
     subscription_status = serializers.CharField(source="account.subscription_status")
-    period_start = serializers.DateField()
-    period_end = serializers.DateField(allow_null=True)
+    time_zone = serializers.CharField(help_text="the store's time zone: free credits reset on the 1st at 00:00 there")
+    period_start = serializers.DateField(help_text="the period's first day, in the store's time zone")
+    period_end = serializers.DateField(help_text="the day the next period starts, in the store's time zone")
+    period_starts_at = serializers.DateTimeField(help_text="the instant the period starts")
+    period_ends_at = serializers.DateTimeField(help_text="the instant the next period starts (exclusive end)")
+    period_provisional = serializers.BooleanField(
+        source="period.provisional",
+        help_text="the subscription period ran out and Stripe has not yet reported its renewal",
+    )
     allowance = serializers.IntegerField(help_text="credits included in this period (plan + granted)")
     used = serializers.IntegerField(help_text="credits taken by succeeded and running jobs")
     remaining = serializers.IntegerField()
@@ -25,7 +32,7 @@ class BalanceSerializer(serializers.Serializer):
 
 
 class UsageDaySerializer(serializers.Serializer):
-    day = serializers.DateField()
+    day = serializers.DateField(help_text="in the store's time zone")
     kind = serializers.CharField()
     jobs = serializers.IntegerField()
     credits = serializers.IntegerField()
@@ -34,6 +41,7 @@ class UsageDaySerializer(serializers.Serializer):
 class UsageSerializer(serializers.Serializer):
     store = serializers.IntegerField()
     days = serializers.IntegerField()
+    time_zone = serializers.CharField(help_text="days are counted in this time zone (the store's)")
     total_credits = serializers.IntegerField()
     results = UsageDaySerializer(many=True)
 

@@ -9,13 +9,15 @@ Guarantees (PostgreSQL):
   (event redelivery, a late failure after success, a cancel racing a success) is a no-op.
 - Captures are serialised by the same lock, so the overage of a metered plan is computed in one order and
   produces exactly one ``MeterEventReport`` per job (``job`` is one-to-one).
+- Every entry points at its ``CreditPeriod`` (billing/periods.py). A capture counts in the period of its
+  reserve, against that period's plan and allowance, whenever the job finishes.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,8 +25,10 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounts.models import Store
+from accounts.time_zones import zone_of
+from billing import periods
 from billing.errors import PaymentRequired, QuotaExceeded
-from billing.models import BillingAccount, LedgerEntry, MeterEventReport, Plan
+from billing.models import BillingAccount, CreditPeriod, LedgerEntry, MeterEventReport, Plan
 from billing.prices import credit_price
 
 log = logging.getLogger(__name__)
@@ -69,18 +73,23 @@ def plan_get(*, code: str) -> Plan:
 
 def billing_account_for(store: Store) -> BillingAccount:
     """The store's billing account, created on the free plan the first time it is needed."""
-    account = BillingAccount.objects.select_related("plan").filter(store=store).first()
+    account = BillingAccount.objects.select_related("plan", "credit_period__plan").filter(store=store).first()
     if account is None:
         account, _ = BillingAccount.objects.get_or_create(store=store, defaults={"plan": plan_get(code=FREE_PLAN)})
+    account.store = store
     return account
 
 
 def _account_row(store: Store, *, lock: bool) -> BillingAccount | None:
-    accounts = BillingAccount.objects.select_related("plan").filter(store=store)
+    # The cached latest period and its plan come in the same query: reserving needs no extra one.
+    accounts = BillingAccount.objects.select_related("plan", "credit_period__plan").filter(store=store)
     if lock:
         # of=("self",): lock the account row only, never the shared plan row (that would serialise every store).
         accounts = accounts.select_for_update(of=("self",))
-    return next(iter(accounts[:1]), None)  # on job creation's path: no ORDER BY as .first() would add
+    account = next(iter(accounts[:1]), None)  # on job creation's path: no ORDER BY as .first() would add
+    if account is not None:
+        account.store = store  # the caller's instance: its time zone without a query
+    return account
 
 
 def _locked_account(store: Store) -> BillingAccount:
@@ -91,24 +100,23 @@ def _locked_account(store: Store) -> BillingAccount:
     return account
 
 
-def _reserving_account(store: Store) -> BillingAccount:
-    """The account to reserve against, row-locked when the plan has a quota to check.
+def _reserving_period(store: Store, at: datetime) -> tuple[BillingAccount, CreditPeriod]:
+    """The account and the period to reserve in, the account row-locked when the period's plan has a quota.
 
     The lock makes concurrent creations for one store see each other's reserves; a plan billed by metered
     overage has no quota, so its jobs need no lock and a busy store's creations do not queue behind each other.
+    Opening the next period (the current one ran out, or the plan changed) also happens under the lock.
     """
     account = _account_row(store, lock=False)
-    if account is None or not account.plan.metered_overage:
-        account = _locked_account(store)  # read (again) under the lock: the plan may have just changed
-    return account
+    if account is not None and periods.is_current(account, at) and account.credit_period.plan.metered_overage:
+        return account, account.credit_period
+    account = _locked_account(store)  # read (again) under the lock: the plan or the period may have just changed
+    return account, periods.period_current(account=account, at=at)
 
 
-def period_start_for(account: BillingAccount, at: datetime) -> date:
-    """The period credits count against: the live subscription period, otherwise the UTC calendar month."""
-    start, end = account.current_period_start, account.current_period_end
-    if start and end and start <= at < end:
-        return start.astimezone(UTC).date()
-    return at.astimezone(UTC).date().replace(day=1)
+def period_day(period: CreditPeriod, zone_name: str | None) -> str:
+    """The period's first day in the store's time zone, e.g. 2026-12-01."""
+    return f"{period.starts_at.astimezone(zone_of(zone_name)):%Y-%m-%d}"
 
 
 @dataclass(frozen=True)
@@ -124,8 +132,10 @@ class PeriodTotals:
         return self.reserved - self.released
 
 
-def period_totals(*, store: Store, period_start: date) -> PeriodTotals:
-    sums = LedgerEntry.objects.filter(store=store, period_start=period_start).aggregate(
+def period_totals(*, period: CreditPeriod) -> PeriodTotals:
+    if period.pk is None:  # a period not opened yet (billing.selectors.balance) has nothing in it
+        return PeriodTotals(reserved=0, captured=0, released=0, granted=0)
+    sums = LedgerEntry.objects.filter(period=period).aggregate(
         **{kind: Sum("credits", filter=Q(kind=kind)) for kind in LedgerEntry.Kind.values}
     )
     return PeriodTotals(
@@ -143,7 +153,7 @@ def _past_grace(account: BillingAccount, now: datetime) -> bool:
 def _save_entry(entry: LedgerEntry) -> LedgerEntry:
     # Uniqueness is PostgreSQL's job (the constraints above) and the foreign keys are rows we just read:
     # validating only the plain fields keeps job creation free of extra queries.
-    entry.clean_fields(exclude=["store", "job", "plan"])
+    entry.clean_fields(exclude=["store", "job", "plan", "period"])
     entry.save()
     return entry
 
@@ -157,9 +167,9 @@ def credits_reserve(*, job) -> LedgerEntry:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("credits_reserve must run inside the job's transaction")
-    account = _reserving_account(job.store)
     now = timezone.now()
-    plan = account.plan
+    account, period = _reserving_period(job.store, now)
+    plan = period.plan
     if _past_grace(account, now):
         raise PaymentRequired(
             f"Your subscription payment has been overdue since {account.past_due_since:%Y-%m-%d}, beyond the "
@@ -167,19 +177,19 @@ def credits_reserve(*, job) -> LedgerEntry:
             "portal (POST /api/v1/billing/portal/)."
         )
     cost = credit_price(job.kind)
-    period = period_start_for(account, now)
     if not plan.metered_overage:
-        totals = period_totals(store=job.store, period_start=period)
+        totals = period_totals(period=period)
         allowance = plan.monthly_credits + totals.granted
         left = max(0, allowance - totals.used)
         if cost > left:
             raise QuotaExceeded(
                 f"This {job.kind} job costs {cost} credit{'s' if cost != 1 else ''}, but your store has {left} of "
-                f"its {allowance} {plan.name} plan credits left for the period that started {period:%Y-%m-%d}. "
-                f"{UPGRADE_HINT}"
+                f"its {allowance} {plan.name} plan credits left for the period that started "
+                f"{period_day(period, job.store.time_zone)}. {UPGRADE_HINT}"
             )
     entry = LedgerEntry(
-        store=job.store, job=job, kind=LedgerEntry.Kind.RESERVE, credits=cost, plan=plan, period_start=period
+        store=job.store, job=job, kind=LedgerEntry.Kind.RESERVE, credits=cost, plan=plan, period=period,
+        created_at=max(now, period.starts_at),  # inside its period even when this server's clock is a hair behind
     )
     return _save_entry(entry)
 
@@ -192,7 +202,7 @@ def _settle(*, reserve: LedgerEntry, kind: str, plan: Plan) -> LedgerEntry | Non
         kind=kind,
         credits=reserve.credits,
         plan=plan,
-        period_start=reserve.period_start,
+        period_id=reserve.period_id,
     )
     try:
         with transaction.atomic():  # a savepoint: a duplicate must not break the caller's transaction
@@ -202,7 +212,7 @@ def _settle(*, reserve: LedgerEntry, kind: str, plan: Plan) -> LedgerEntry | Non
 
 
 def _reserve_of(job) -> LedgerEntry | None:
-    return LedgerEntry.objects.filter(job=job, kind=LedgerEntry.Kind.RESERVE).first()
+    return LedgerEntry.objects.select_related("period__plan").filter(job=job, kind=LedgerEntry.Kind.RESERVE).first()
 
 
 def _is_settled(job) -> bool:
@@ -219,24 +229,26 @@ def credits_capture(*, job) -> LedgerEntry | None:
     """Charge a succeeded job's reserved credits, once. Returns the capture, or None when there is nothing to do
     (already settled, or a job created before billing that never reserved).
 
-    On a metered plan, the credits beyond the period's allowance become one ``MeterEventReport`` that is sent to
-    Stripe after commit (through the outbox).
+    The capture counts in the period the job was reserved in, priced and metered by that period's plan (a job
+    reserved on Free and finished after an upgrade is never overage). On a metered plan, the credits beyond the
+    period's allowance become one ``MeterEventReport`` that is sent to Stripe after commit (through the outbox).
     """
     reserve = _reserve_of(job)
     if reserve is None or _is_settled(job):
         return None
     account = _locked_account(job.store)  # serialises captures, so overage is computed in one order
-    totals = period_totals(store=job.store, period_start=reserve.period_start)
-    entry = _settle(reserve=reserve, kind=LedgerEntry.Kind.CAPTURE, plan=account.plan)
-    if entry is None or not account.plan.metered_overage:
+    period = reserve.period
+    totals = period_totals(period=period)
+    entry = _settle(reserve=reserve, kind=LedgerEntry.Kind.CAPTURE, plan=period.plan)
+    if entry is None or not period.plan.metered_overage:
         return entry
     overage = overage_of_capture(
         captured_before=totals.captured,
         credits=entry.credits,
-        allowance=account.plan.monthly_credits + totals.granted,
+        allowance=period.plan.monthly_credits + totals.granted,
     )
     if overage:
-        meter_report_create(job=job, account=account, credits=overage, period_start=entry.period_start)
+        meter_report_create(job=job, account=account, credits=overage, period=period)
     return entry
 
 
@@ -249,7 +261,7 @@ def credits_release(*, job) -> LedgerEntry | None:
     return _settle(reserve=reserve, kind=LedgerEntry.Kind.RELEASE, plan=reserve.plan)
 
 
-def meter_report_create(*, job, account: BillingAccount, credits: int, period_start: date) -> MeterEventReport:
+def meter_report_create(*, job, account: BillingAccount, credits: int, period: CreditPeriod) -> MeterEventReport:
     """Record the overage to report and queue its delivery after commit. The job id is both Stripe's
     ``identifier`` (Stripe dedupes on it) and the root of our idempotency key."""
     from generation.outbox import outbox_enqueue
@@ -257,7 +269,7 @@ def meter_report_create(*, job, account: BillingAccount, credits: int, period_st
     report = MeterEventReport(
         job=job,
         store_id=job.store_id,
-        period_start=period_start,
+        period=period,
         credits=credits,
         event_name=meter_event_name(),
         identifier=str(job.pk),
@@ -275,14 +287,17 @@ def meter_report_create(*, job, account: BillingAccount, credits: int, period_st
 def credits_grant(*, store: Store, credits: int, note: str = "") -> LedgerEntry:
     """An adjustment: extra credits for the store's current period (support gestures, promotions)."""
     account = _locked_account(store)
+    now = timezone.now()
+    period = periods.period_current(account=account, at=now)
     return _save_entry(
         LedgerEntry(
             store=store,
             kind=LedgerEntry.Kind.ADJUSTMENT,
             credits=credits,
-            plan=account.plan,
-            period_start=period_start_for(account, timezone.now()),
+            plan=period.plan,
+            period=period,
             note=note,
+            created_at=max(now, period.starts_at),
         )
     )
 
@@ -294,4 +309,5 @@ def billing_plan_assign(*, store: Store, plan_code: str) -> BillingAccount:
     account.plan = plan_get(code=plan_code)
     account.full_clean()
     account.save()
+    periods.period_current(account=account, at=timezone.now())  # the new plan's period starts now
     return account

@@ -4,6 +4,8 @@ Events are applied exactly once (``StripeEvent.event_id`` is unique and inserted
 the effect) and in any order: for every subscription or invoice event we refetch the object from Stripe and
 apply *its current state*, never the snapshot in the event, so a late or shuffled delivery converges on what
 Stripe has now. Refetches happen before the transaction opens, so no row lock is held across the network.
+Applying a subscription's state also closes and opens the store's credit periods (billing/periods.py) at the
+instants Stripe reports.
 """
 
 from __future__ import annotations
@@ -18,13 +20,11 @@ from django.utils import timezone
 from accounts.models import Store
 from billing import stripe_api
 from billing.models import BillingAccount, Invoice, Plan, StripeEvent, SubscriptionStatus
+from billing.periods import PLAN_STATUSES, periods_follow_stripe
 from billing.services import FREE_PLAN, _locked_account, billing_account_for, plan_get
 
 log = logging.getLogger(__name__)
 
-# Statuses in which the subscribed plan's allowance applies.
-PLAN_STATUSES = {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE,
-                 SubscriptionStatus.UNPAID}
 PAST_DUE_STATUSES = {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
 ENDED_STATUSES = {SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED}
 HANDLED_EVENTS = {
@@ -148,13 +148,18 @@ def _period(subscription: dict) -> tuple[datetime | None, datetime | None]:
     return _dt(start), _dt(end)
 
 
-def _apply_subscription(account: BillingAccount, subscription: dict) -> str:
+def _ended_at(subscription: dict, event_at: datetime) -> datetime:
+    return _dt(subscription.get("ended_at")) or _dt(subscription.get("canceled_at")) or event_at
+
+
+def _apply_subscription(account: BillingAccount, subscription: dict, event_at: datetime) -> str:
     status = subscription.get("status") or ""
     current = account.stripe_subscription_id
     if status in ENDED_STATUSES and current and current != subscription["id"]:
         return "ignored: an older subscription ended"
     account.stripe_subscription_id = subscription["id"]
     account.subscription_status = status if status in SubscriptionStatus.values else ""
+    account.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
     if status in ENDED_STATUSES:
         account.plan = plan_get(code=FREE_PLAN)
         account.current_period_start = account.current_period_end = None
@@ -169,6 +174,8 @@ def _apply_subscription(account: BillingAccount, subscription: dict) -> str:
         account.past_due_since = account.past_due_since or timezone.now()
     else:
         account.past_due_since = None
+    ended_at = _ended_at(subscription, event_at) if status in ENDED_STATUSES else None
+    periods_follow_stripe(account=account, subscription=subscription, ended_at=ended_at, event_at=event_at)
     return f"subscription {status}"
 
 
@@ -225,7 +232,8 @@ def _apply(event: dict, fetched: dict) -> str:
         account.stripe_customer_id = found.stripe_customer_id
     outcome = []
     if "subscription" in fetched:
-        outcome.append(_apply_subscription(account, fetched["subscription"]))
+        event_at = min(_dt(event.get("created")) or timezone.now(), timezone.now())
+        outcome.append(_apply_subscription(account, fetched["subscription"], event_at))
     if "invoice" in fetched:
         _upsert_invoice(account, fetched["invoice"])
         outcome.append(f"invoice {fetched['invoice'].get('status')}")

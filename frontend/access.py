@@ -12,15 +12,18 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.selectors import membership_for
 from accounts.tenancy import session_store
+from accounts.time_zones import zone_of
 
 
 def store_page(read_role: str = Role.VIEWER, write_role: str = Role.EDITOR):
-    """Decorate a page view: sets ``request.store`` and ``request.membership``.
+    """Decorate a page view: sets ``request.store`` and ``request.membership``, and shows times in the
+    store's time zone (``Store.time_zone``).
 
     GET/HEAD need ``read_role``; any other method needs ``write_role``. A user without a store is sent
     to onboarding (create the first store).
@@ -38,7 +41,8 @@ def store_page(read_role: str = Role.VIEWER, write_role: str = Role.EDITOR):
             if membership is None or not membership.has_role(needed):
                 raise PermissionDenied(_("Your role in this store does not allow this."))
             request.store, request.membership = store, membership
-            return view(request, *args, **kwargs)
+            with timezone.override(zone_of(store.time_zone)):  # the store's dates, as in its billing
+                return view(request, *args, **kwargs)
 
         return wrapped
 

@@ -226,7 +226,8 @@ def billing_portal(request):
 
 
 def billing_context(store) -> dict:
-    """Plan, credits, usage by day and kind, plans to upgrade to and invoices (billing.selectors)."""
+    """Plan, credits, recent periods, usage by day (in the store's time zone) and kind, plans to upgrade to and
+    invoices (billing.selectors)."""
     from billing import selectors as billing_selectors
     from billing.models import Plan
 
@@ -236,6 +237,8 @@ def billing_context(store) -> dict:
         "billing_ready": True,
         "balance": balance,
         "credits_left": balance.remaining,
+        "time_zone": store.time_zone,  # the page renders in it (frontend.access.store_page), like the ledger's days
+        "periods": billing_selectors.period_list(store=store, limit=6),
         "usage": usage_chart(rows),
         "plans": Plan.objects.filter(is_public=True).exclude(stripe_price_id="").order_by("monthly_credits"),
         "invoices": billing_selectors.invoice_list(store=store).order_by("-created_at")[:12],

@@ -134,7 +134,7 @@ def test_postgresql_refuses_a_second_settlement_and_any_ledger_rewrite():
 
     with pytest.raises(IntegrityError), transaction.atomic():  # capture after release: the partial unique index
         LedgerEntry.objects.bulk_create([LedgerEntry(store=store, job=job, kind="capture", credits=1,
-                                                     plan=reserve.plan, period_start=reserve.period_start)])
+                                                     plan=reserve.plan, period=reserve.period)])
     with pytest.raises(TypeError):
         reserve.save()
     with pytest.raises(TypeError):

@@ -89,7 +89,7 @@ def test_a_job_crossing_the_allowance_is_billed_only_for_the_part_beyond_it(pro_
     assert report.job_id == crossing.pk and report.credits == 1
 
 
-def test_stripe_down_keeps_the_report_pending_and_the_sweeper_sends_it_once(pro_store, fake_stripe, capsys):
+def test_stripe_down_keeps_the_report_pending_and_the_sweeper_sends_it_once(pro_store, fake_stripe, capsys, clock):
     run_job(pro_store)
     run_job(pro_store)
     fake_stripe.fail_paths.add(METER_PATH)
@@ -105,6 +105,7 @@ def test_stripe_down_keeps_the_report_pending_and_the_sweeper_sends_it_once(pro_
 
     fake_stripe.fail_paths.clear()
     assert tasks.report_pending_meter_events.run() == 0  # too fresh for the sweeper: its own task may still run
+    clock.shift(1)
     assert metering.meter_reports_send_pending(older_than=timedelta(0)) == 1
     assert metering.meter_reports_send_pending(older_than=timedelta(0)) == 0
 

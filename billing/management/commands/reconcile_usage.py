@@ -1,4 +1,4 @@
-"""Compare the ledger's overage with what was reported to Stripe, per store and period.
+"""Compare the ledger's overage with what was reported to Stripe, per store and credit period.
 
     python manage.py reconcile_usage [--store ID]
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
             status = "ok" if row.difference == 0 else f"DIFFERENCE {row.difference:+d}"
             differences += row.difference != 0
             self.stdout.write(
-                f"store {row.store_id} period {row.period_start}: captured {row.captured} / allowance "
+                f"store {row.store_id} period {row.period_id} {row.label}: captured {row.captured} / allowance "
                 f"{row.allowance}, ledger overage {row.ledger_overage}, reported {row.reported} "
                 f"(recorded {row.recorded}) — {status}"
             )
