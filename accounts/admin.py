@@ -1,7 +1,16 @@
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.login_throttle import ThrottledLoginFormMixin
 from accounts.models import ApiToken, Invitation, Membership, Store, User
+
+
+class AdminLoginForm(ThrottledLoginFormMixin, AdminAuthenticationForm):
+    """The admin login shares the dashboard's login throttle and its message."""
+
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

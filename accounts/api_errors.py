@@ -32,6 +32,10 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) and context.get("request"):
+        from accounts.throttling import record_auth_failure  # accounts.throttling imports models
+
+        record_auth_failure(context["request"])
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -48,4 +52,6 @@ def exception_handler(exc, context):
     elif isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
         response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
+        if isinstance(exc, exceptions.Throttled):
+            response.data["errors"] = {}
     return response

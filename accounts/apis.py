@@ -28,6 +28,7 @@ class CurrentStoreApi(StoreScopedAPIView):
 
     serializer_class = StoreSerializer
     write_role = Role.OWNER
+    tokens_may_write = False  # renaming the store or changing its language is an owner's dashboard action
 
     @extend_schema(responses=StoreSerializer)
     def get(self, request):
@@ -53,6 +54,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreS
     model = Membership
     serializer_class = MembershipSerializer
     write_role = Role.OWNER
+    tokens_may_read = tokens_may_write = False  # the team's e-mail addresses are no integration's business
     ordering = "created_at"
 
     def scope_queryset(self, queryset):
@@ -76,7 +78,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreS
     serializer_class = InvitationSerializer
     read_role = Role.OWNER
     write_role = Role.OWNER
-    ordering = "-created_at"
+    tokens_may_read = tokens_may_write = False  # an invitation or a member would outlive the token
 
     @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationCreatedSerializer})
     def create(self, request):
@@ -93,9 +95,16 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreS
 
 
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):
+    """Token management is a dashboard (session) action of an owner or editor.
+
+    A token can neither list, create nor revoke tokens: a token minted by a token would outlive its parent's
+    expiry and revocation, and a token could revoke its owner's other tokens.
+    """
+
     model = ApiToken
     serializer_class = ApiTokenSerializer
     ordering = "-created_at"
+    tokens_may_read = tokens_may_write = False
 
     @extend_schema(request=ApiTokenCreateSerializer, responses={201: ApiTokenCreatedSerializer})
     def create(self, request):

@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and stores"
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from accounts import (
+            checks,  # noqa: F401 - registers the e-mail and shared-cache checks
+            schema,  # noqa: F401 - registers the OpenAPI auth extension
+        )

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.time_zones import DEFAULT_STORE_TIME_ZONE, validate_time_zone
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -52,6 +54,13 @@ class Store(models.Model):
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=60, unique=True, allow_unicode=False)
     locale = models.CharField(_("language"), max_length=2, choices=Locale.choices, default=Locale.KOREAN)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=DEFAULT_STORE_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text=_("IANA name; free credits reset and usage is shown by day in this time zone"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -109,6 +118,16 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.expires_at > timezone.now()
+
+    @property
+    def masked_email(self) -> str:
+        """``k***@example.com``: the invitee recognises it; a leaked link does not tell whom to sign up as."""
+        local, _at, domain = self.email.partition("@")
+        return f"{local[:1]}***@{domain}"
+
+    def is_for(self, user) -> bool:
+        """Whether ``user``'s e-mail is the invited address (case-insensitive): the link is bound to it."""
+        return user.email.strip().casefold() == self.email.strip().casefold()
 
 
 class ApiToken(models.Model):

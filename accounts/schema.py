@@ -14,3 +14,16 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "description": "A store API token (`gsk_…`), created under Settings → API tokens. "
             "Scopes: `read` for GET, `write` for everything else.",
         }
+
+
+class FailedAuthGuardScheme(OpenApiAuthenticationExtension):
+    """The failed-auth guard (accounts/throttling.py) authenticates nobody: no security scheme of its own."""
+
+    target_class = "accounts.throttling.FailedAuthGuard"
+    name: list[str] = []
+
+    def get_security_requirement(self, auto_schema):
+        return None
+
+    def get_security_definition(self, auto_schema):
+        return []

@@ -116,11 +116,19 @@ def invitation_create(*, store: Store, invited_by: User, email: str, role: str) 
 def invitation_accept(*, secret: str, user: User) -> Membership:
     """Turn a pending invitation into a membership for ``user``.
 
-    Raises ValidationError when the link is unknown, used or expired.
+    The link is bound to the invited address: only an account with that e-mail (case-insensitive) may use it,
+    so a forwarded or leaked link is worthless to anyone else. Raises ValidationError when the link is unknown,
+    used or expired (code ``invalid``) or the account's e-mail is not the invited one (code ``email_mismatch``).
     """
     invitation = Invitation.objects.select_for_update().filter(token_hash=hash_secret(secret)).first()
     if invitation is None or not invitation.is_pending:
-        raise ValidationError(_("This invitation link is invalid, already used or expired."))
+        raise ValidationError(_("This invitation link is invalid, already used or expired."), code="invalid")
+    if not invitation.is_for(user):
+        raise ValidationError(
+            _("This invitation was sent to %(email)s. Log in with that e-mail address to accept it.")
+            % {"email": invitation.masked_email},
+            code="email_mismatch",
+        )
     membership, _created = Membership.objects.get_or_create(
         store=invitation.store, user=user, defaults={"role": invitation.role}
     )

@@ -62,6 +62,29 @@ class StoreAccess:
         return Membership(role=self.role).has_role(minimum)
 
 
+TOKEN_REFUSED_CODE = "session_required"
+TOKEN_REFUSED_MESSAGE = _(
+    "API tokens cannot manage the store (API tokens, members, invitations, webhook endpoints, store settings, "
+    "billing). Sign in to the dashboard to do this."
+)
+
+
+class TokenAllowedPermission(BasePermission):
+    """Store management is a dashboard (session) action: a token may only do what ``view.tokens_may_*`` allow.
+
+    This keeps anything a token could leave behind (another token, a webhook endpoint, a member) from
+    outliving the token itself: revoking or expiring a token ends everything it could do.
+    """
+
+    message = TOKEN_REFUSED_MESSAGE
+    code = TOKEN_REFUSED_CODE
+
+    def has_permission(self, request, view) -> bool:
+        if view.store_access.token is None:
+            return True
+        return view.tokens_may_read if request.method in SAFE_METHODS else view.tokens_may_write
+
+
 class StoreRolePermission(BasePermission):
     """Reads need ``view.read_role``, writes ``view.write_role``; tokens also need the matching scope."""
 
@@ -76,7 +99,7 @@ class StoreRolePermission(BasePermission):
         needed = view.read_role if safe else view.write_role
         if not access.has_role(needed):
             if access.token is not None and needed == Role.OWNER:
-                self.message = _("API tokens cannot manage members, store settings or billing.")
+                self.message, self.code = TOKEN_REFUSED_MESSAGE, TOKEN_REFUSED_CODE
             else:
                 self.message = _("Your role in this store (%(role)s) does not allow this.") % {"role": access.role}
             return False
@@ -89,6 +112,9 @@ class _StoreScopedMixin:
     model = None  # the scoped model; it must have a ``store`` foreign key
     read_role: str = Role.VIEWER
     write_role: str = Role.EDITOR
+    # Whether an API token (rather than a dashboard session) may read / write here; see README "API".
+    tokens_may_read: bool = True
+    tokens_may_write: bool = True
     store_access: StoreAccess
 
     def __init_subclass__(cls, **kwargs) -> None:
@@ -105,7 +131,7 @@ class _StoreScopedMixin:
         super().initial(request, *args, **kwargs)
 
     def get_permissions(self):
-        return [*super().get_permissions(), StoreRolePermission()]
+        return [*super().get_permissions(), TokenAllowedPermission(), StoreRolePermission()]
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         """Narrow (filter, annotate, select_related) the already store-scoped queryset."""

@@ -47,6 +47,7 @@ from tests.stack import Stack  # noqa: E402  (imports django.conf lazily; no set
 OUT_DIR = ROOT / "bench" / "out"
 GUNICORN_WORKERS = 4
 GUNICORN_THREADS = 1
+BENCH_RATE_LIMITS_OFF = ("API_RATE_TOKEN", "API_RATE_STORE", "API_RATE_JOB_CREATE", "API_RATE_AUTH_FAILURES")
 
 
 def say(message: str = "") -> None:
@@ -250,13 +251,14 @@ class BenchEnv:
         return f"http://127.0.0.1:{self.web_port}"
 
     def start_web(self, workers: int = GUNICORN_WORKERS, threads: int = GUNICORN_THREADS, timeout: float = 90) -> str:
-        """Start gunicorn (sync workers) on a free loopback port; returns a description of its configuration."""
+        """Start gunicorn on a free loopback port (sync workers when ``threads`` is 1, else gthread as in
+        production); returns a description of its configuration."""
         self.web_port = free_port()
+        worker_class = "gthread" if threads > 1 else "sync"
         args = ["--bind", f"127.0.0.1:{self.web_port}", "--workers", str(workers), "--threads", str(threads),
-                "--backlog", "2048"]
+                "--worker-class", worker_class, "--backlog", "2048"]
         self.stack.start("web", *args)
         wait_for(lambda: http_ok(self.base_url + "/healthz"), timeout, "gunicorn to answer /healthz")
-        worker_class = "gthread" if threads > 1 else "sync"
         return f"gunicorn config.wsgi --workers {workers} --threads {threads} ({worker_class}) on {self.base_url}"
 
     def start(self, *names: str) -> None:
@@ -324,6 +326,9 @@ def _bench_environ(database_url: str, redis_url: str, prefix: str, s3, bucket: s
         "GASANG_VAR_DIR": str(var_dir),
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "PYTHONUNBUFFERED": "1",
+        # Benches measure the app, not the API rate limits (accounts/throttling.py): off unless set for a run.
+        **{name: os.environ.get(name, "off") for name in BENCH_RATE_LIMITS_OFF},
+        "REDIS_URL": redis_url,  # the shared cache (Prefer: wait slots, rate-limit counters), under the key prefix
     }
 
 

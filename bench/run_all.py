@@ -7,6 +7,10 @@ interrupted):
 
 - ``bench/api_load.py``: throughput and p99 of ``POST /api/v1/jobs/`` vs a no-op DRF endpoint, job overhead;
 - ``bench/fault_checks.py``: 10 ``kill -9`` of the GPU worker mid-job, PostgreSQL restart under load;
+- ``bench/prefer_wait.py``: ``/healthz`` latency while 3 ``Prefer: wait=60`` requests wait (no GPU worker);
+- ``bench/broker_restart.py``: Redis restarted without its data mid-job (and once the GPU worker lost too):
+  time for the interrupted job and the one queued behind it to end;
+- ``bench/webhook_isolation.py``: another store's job latency while one store has 8 endpoints answering in 4.5 s;
 - ``bench/face_quality.py`` and ``bench/gpu_models.py --device cpu`` when those files exist (skipped otherwise).
 
 Each bench's output goes to the console and to ``bench/out/<name>.log``; the summary to ``bench/out/summary.txt``
@@ -35,6 +39,9 @@ def steps(quick: bool) -> list[tuple[str, list[str], int]]:
     return [
         ("api_load", ["--seconds", "5" if quick else "15", "--jobs", "5" if quick else "10"], 420),
         ("fault_checks", ["--kills", "3" if quick else "10", "--visibility-timeout", "10"], 720),
+        ("prefer_wait", [], 300),
+        ("broker_restart", ["--rounds", "2" if quick else "3", "--worker-loss-rounds", "0" if quick else "1"], 480),
+        ("webhook_isolation", ["--rounds", "2" if quick else "3"], 420),
         ("face_quality", ["--limit", "4" if quick else "12", "--out", str(OUT)], 420),
         ("gpu_models", ["--device", "cpu", "--batches", "1", "--weights", "init", "--iters", "1", "--warmup", "0",
                         "--json", str(OUT / "gpu_models.json")], 480),

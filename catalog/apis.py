@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts.query_params import validated_query
 from accounts.tenancy import StoreScopedAPIView, StoreScopedViewSet
 from catalog import faces, selectors, services
 from catalog.images import MAX_UPLOAD_BYTES, ImageRejected, too_large
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
 from catalog.serializers import (
+    FaceFilterSerializer,
     FaceSerializer,
     FaceUpdateSerializer,
     FaceUploadSerializer,
     GalleryFaceSerializer,
+    GalleryFilterSerializer,
     PresetInputSerializer,
     PresetSerializer,
     ProductShotSerializer,
@@ -36,7 +38,6 @@ UPLOAD_ERRORS = {
     413: OpenApiResponse(description="too_large: over 20 MB."),
     415: OpenApiResponse(description="unsupported_format: not a JPEG, PNG or WEBP image (SVG, HEIC, PDF, GIF…)."),
 }
-TAGS_PARAM = OpenApiParameter("tags", OpenApiTypes.STR, description="Comma-separated tags; faces must carry all.")
 
 
 class UploadRejected(exceptions.APIException):
@@ -62,10 +63,6 @@ class ImageUploadMixin:
             return
         if length > MAX_UPLOAD_BYTES + MULTIPART_SLACK:
             raise too_large(length)
-
-
-def _tags(request) -> list[str]:
-    return [t.strip().lower() for t in request.query_params.get("tags", "").split(",") if t.strip()]
 
 
 class PresetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):
@@ -147,7 +144,7 @@ class ProductShotViewSet(ImageUploadMixin, mixins.ListModelMixin, mixins.Retriev
         return Response(ProductShotSerializer(shot).data)
 
 
-@extend_schema_view(list=extend_schema(parameters=[TAGS_PARAM]))
+@extend_schema_view(list=extend_schema(parameters=[FaceFilterSerializer]))
 class FaceViewSet(ImageUploadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):
     """The store's own virtual model faces: generated, or uploaded with a recorded consent attestation."""
 
@@ -157,7 +154,9 @@ class FaceViewSet(ImageUploadMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     ordering = "-created_at"
 
     def scope_queryset(self, queryset):
-        return selectors.with_tags(queryset, _tags(self.request)) if self.action == "list" else queryset
+        if self.action != "list":
+            return queryset
+        return selectors.with_tags(queryset, validated_query(self.request, FaceFilterSerializer).get("tags"))
 
     @extend_schema(
         request={"multipart/form-data": FaceUploadSerializer},
@@ -192,12 +191,6 @@ class FaceViewSet(ImageUploadMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         return Response(FaceSerializer(face).data)
 
 
-SCOPE_PARAM = OpenApiParameter(
-    "scope", OpenApiTypes.STR, enum=["all", "public", "store"],
-    description="`public`: the published gallery only; `store`: your own faces only; `all` (default): both.",
-)
-
-
 class GalleryViewSet(StoreScopedViewSet):
     """Faces this store can use: the published public gallery and the store's own faces (read-only).
 
@@ -211,14 +204,15 @@ class GalleryViewSet(StoreScopedViewSet):
     ordering = "-created_at"
 
     def _faces(self):
-        scope = self.request.query_params.get("scope", "all")
-        if scope == "public":
-            return selectors.published_gallery(tags=_tags(self.request))
-        if scope == "store":
-            return selectors.with_tags(selectors.store_faces(self.request.store), _tags(self.request))
-        return selectors.usable_faces(self.request.store, tags=_tags(self.request))
+        query = validated_query(self.request, GalleryFilterSerializer)
+        tags = query.get("tags")
+        if query["scope"] == "public":
+            return selectors.published_gallery(tags=tags)
+        if query["scope"] == "store":
+            return selectors.with_tags(selectors.store_faces(self.request.store), tags)
+        return selectors.usable_faces(self.request.store, tags=tags)
 
-    @extend_schema(parameters=[TAGS_PARAM, SCOPE_PARAM], responses=GalleryFaceSerializer(many=True))
+    @extend_schema(parameters=[GalleryFilterSerializer], responses=GalleryFaceSerializer(many=True))
     def list(self, request):
         page = self.paginate_queryset(self._faces())
         return self.get_paginated_response(GalleryFaceSerializer(page, many=True).data)

@@ -47,6 +47,9 @@ class ProductShot(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.READY)
     image = models.CharField(max_length=300, blank=True, help_text="storage key of the cleaned image")
     upload_key = models.CharField(max_length=300, blank=True, help_text="storage key a direct upload goes to")
+    upload_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the presigned upload URL expires; unconfirmed shots are deleted after"
+    )
     original_filename = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=30, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
@@ -60,10 +63,32 @@ class ProductShot(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["store", "-created_at"], name="shot_store_created_idx")]
+        indexes = [
+            models.Index(fields=["store", "-created_at"], name="shot_store_created_idx"),
+            models.Index(
+                fields=["upload_expires_at"],
+                condition=models.Q(status="awaiting_upload"),
+                name="shot_awaiting_expiry_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.original_filename or f"shot {self.pk}"
+
+
+class DirectUpload(models.Model):
+    """A storage key a presigned upload URL was handed out for, kept until that URL has expired.
+
+    A presigned POST cannot be revoked: until it expires, anyone holding it can upload again, also after the shot
+    was confirmed (its cleaned image lives at another key, so the shot never changes) or deleted. Whatever lies at
+    the key once the URL has expired is deleted with this row (``product_shot_uploads_expire``).
+    """
+
+    key = models.CharField(max_length=300, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class ModelFace(models.Model):

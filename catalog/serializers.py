@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.query_params import TagsQueryField
 from catalog.images import CONTENT_TYPES, MAX_UPLOAD_BYTES
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
 from config import objectstore
@@ -141,6 +142,22 @@ class GalleryFaceSerializer(FaceSerializer):
 
     class Meta(FaceSerializer.Meta):
         fields = ["id", "name", "image_url", "source", "tags", "is_public", "created_at"]
+
+
+class FaceFilterSerializer(serializers.Serializer):
+    """Query parameters of GET /api/v1/faces/ (accounts/query_params.py)."""
+
+    tags = TagsQueryField()
+
+
+class GalleryFilterSerializer(serializers.Serializer):
+    """Query parameters of GET /api/v1/gallery/."""
+
+    tags = TagsQueryField()
+    scope = serializers.ChoiceField(
+        choices=["all", "public", "store"], required=False, default="all",
+        help_text="`public`: the published gallery only; `store`: your own faces only; `all` (default): both.",
+    )
 
 
 class FaceUploadSerializer(serializers.Serializer):

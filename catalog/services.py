@@ -8,16 +8,18 @@ Objects are written through ``config.objectstore`` only.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Store, User
 from catalog.images import CONTENT_TYPES, MAX_UPLOAD_BYTES, ImageRejected, clean_image, too_large
-from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
+from catalog.models import DirectUpload, ModelFace, ProductShot, StoreOptions, StylePreset
 from catalog.selectors import usable_face
 from catalog.tags import clean_tags
 from config import objectstore
@@ -179,6 +181,10 @@ def product_shot_upload(*, store: Store, uploaded_by: User | None, file: BinaryI
     return _store_clean_shot(shot, cleaned)
 
 
+UPLOAD_URL_SECONDS = 600  # how long a direct upload's presigned POST is valid
+UPLOAD_GRACE = timedelta(hours=1)  # after that, before it is cleaned: an upload sent just in time may still arrive
+
+
 @transaction.atomic
 def product_shot_upload_begin(
     *, store: Store, uploaded_by: User | None, filename: str, content_type: str, size: int
@@ -200,13 +206,15 @@ def product_shot_upload_begin(
               "Upload the file as multipart form data to /api/v1/product-shots/ instead.")
         )
     key = f"stores/{store.pk}/uploads/{uuid.uuid4().hex}"
+    expires = timezone.now() + timedelta(seconds=UPLOAD_URL_SECONDS)
     shot = ProductShot(
         store=store, uploaded_by=uploaded_by, status=ProductShot.Status.AWAITING_UPLOAD, upload_key=key,
-        original_filename=filename[:255], content_type=content_type,
+        upload_expires_at=expires, original_filename=filename[:255], content_type=content_type,
     )
     shot.full_clean()
     shot.save()
-    return shot, objectstore.upload_url(key, content_type, MAX_UPLOAD_BYTES)
+    DirectUpload.objects.create(key=key, expires_at=expires)  # cleaned once the URL has expired
+    return shot, objectstore.upload_url(key, content_type, MAX_UPLOAD_BYTES, seconds=UPLOAD_URL_SECONDS)
 
 
 def product_shot_upload_confirm(*, shot: ProductShot) -> ProductShot:
@@ -240,6 +248,36 @@ def product_shot_upload_confirm(*, shot: ProductShot) -> ProductShot:
     if rejected is not None:
         raise rejected
     return shot
+
+
+def product_shot_uploads_expire(*, batch: int = 500) -> tuple[int, int]:
+    """Clean direct uploads whose URL expired more than ``UPLOAD_GRACE`` ago; returns (shots, keys) deleted.
+
+    Deletes the shots still awaiting their upload, and whatever lies at every such upload key: a file nobody
+    confirmed, or one uploaded again after the shot was confirmed or deleted (a presigned POST cannot be revoked;
+    such a file never changes the shot, whose cleaned image lives at another key). Run by the periodic task
+    ``catalog.expire_direct_uploads`` and ``manage.py expire_uploads``.
+    """
+    cutoff = timezone.now() - UPLOAD_GRACE
+    legacy = Q(upload_expires_at__isnull=True, created_at__lt=cutoff - timedelta(seconds=UPLOAD_URL_SECONDS))
+    with transaction.atomic():  # a shot being confirmed right now is locked, so skipped
+        stale = list(
+            ProductShot.objects.select_for_update(skip_locked=True)
+            .filter(Q(upload_expires_at__lt=cutoff) | legacy, status=ProductShot.Status.AWAITING_UPLOAD)
+            .order_by()[:batch]
+        )
+        for shot in stale:
+            if shot.upload_key:
+                DirectUpload.objects.get_or_create(key=shot.upload_key, defaults={"expires_at": cutoff})
+        ProductShot.objects.filter(pk__in=[shot.pk for shot in stale]).delete()
+    keys = 0
+    for upload in DirectUpload.objects.filter(expires_at__lte=cutoff).order_by("expires_at")[:batch]:
+        if ProductShot.objects.filter(status=ProductShot.Status.AWAITING_UPLOAD, upload_key=upload.key).exists():
+            continue  # its shot was being confirmed: the next run decides
+        objectstore.delete(upload.key)
+        upload.delete()
+        keys += 1
+    return len(stale), keys
 
 
 def product_shot_delete(*, shot: ProductShot) -> None:

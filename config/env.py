@@ -7,6 +7,7 @@ table in README.md ("Configuration") is the complete list of knobs.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,16 @@ def _list(name: str, default: str) -> list[str]:
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw else default
+
+
+def _rate(name: str, default: str) -> str | None:
+    """A rate such as ``600/min`` (per ``s``/``min``/``hour``/``day``); ``off`` turns that limit off."""
+    raw = os.environ.get(name, "").strip() or default
+    if raw.lower() in {"off", "none"}:
+        return None
+    if not re.fullmatch(r"\d+/(s|sec|m|min|h|hour|d|day)", raw):
+        raise ValueError(f"{name}={raw!r}: expected a rate like 600/min (per s, min, hour or day) or off")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class Environment:
         default_factory=lambda: os.environ.get("STRIPE_METER_EVENT_NAME", "gasang_credits")
     )
     billing_grace_days: int = field(default_factory=lambda: _int("BILLING_GRACE_DAYS", 3))
+    job_lease_seconds: int = field(default_factory=lambda: _int("JOB_LEASE_SECONDS", 120))
     email_backend: str = field(default_factory=lambda: os.environ.get("EMAIL_BACKEND", ""))
     email_host: str = field(default_factory=lambda: os.environ.get("EMAIL_HOST", ""))
     email_port: int = field(default_factory=lambda: _int("EMAIL_PORT", 587))
@@ -65,6 +77,32 @@ class Environment:
         default_factory=lambda: os.environ.get("DEFAULT_FROM_EMAIL", "Gasang <noreply@gasang.local>")
     )
     log_level: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO"))
+    # Outgoing webhooks (README "Webhooks"): the key that encrypts signing secrets at rest (comma-separated to
+    # rotate: the first encrypts), per-delivery timeouts (seconds), per-store caps.
+    webhook_secret_key: str = field(default_factory=lambda: os.environ.get("WEBHOOK_SECRET_KEY", ""))
+    webhook_connect_timeout: int = field(default_factory=lambda: _int("WEBHOOK_CONNECT_TIMEOUT", 3))
+    webhook_read_timeout: int = field(default_factory=lambda: _int("WEBHOOK_READ_TIMEOUT", 5))
+    webhook_max_endpoints: int = field(default_factory=lambda: _int("WEBHOOK_MAX_ENDPOINTS", 10))
+    webhook_max_in_flight: int = field(default_factory=lambda: _int("WEBHOOK_MAX_IN_FLIGHT", 4))
+    # Dashboard/admin login throttling (accounts/login_throttle.py): failures per account and per client IP
+    # within LOGIN_LOCKOUT_SECONDS; counters live in the shared cache (REDIS_URL).
+    login_max_failures_per_account: int = field(default_factory=lambda: _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5))
+    login_max_failures_per_ip: int = field(default_factory=lambda: _int("LOGIN_MAX_FAILURES_PER_IP", 20))
+    login_lockout_seconds: int = field(default_factory=lambda: _int("LOGIN_LOCKOUT_SECONDS", 900))
+    # Shared cache (rate-limit counters, Prefer: wait slots); empty: a per-process memory cache.
+    redis_url: str = field(default_factory=lambda: os.environ.get("REDIS_URL", ""))
+    # API rate limits (README "API"): per token (or dashboard user), per store, job/batch creation per store,
+    # failed authentications per client IP. API_NUM_PROXIES: proxies in front of gunicorn that append to
+    # X-Forwarded-For (0: the client address is REMOTE_ADDR).
+    api_rate_token: str | None = field(default_factory=lambda: _rate("API_RATE_TOKEN", "1200/min"))
+    api_rate_store: str | None = field(default_factory=lambda: _rate("API_RATE_STORE", "3000/min"))
+    api_rate_job_create: str | None = field(default_factory=lambda: _rate("API_RATE_JOB_CREATE", "600/min"))
+    api_rate_auth_failures: str | None = field(default_factory=lambda: _rate("API_RATE_AUTH_FAILURES", "60/min"))
+    api_num_proxies: int = field(default_factory=lambda: _int("API_NUM_PROXIES", 0))
+    # Prefer: wait on POST /api/v1/jobs/: the longest wait, and how many requests may wait at once.
+    prefer_wait_max_seconds: int = field(default_factory=lambda: _int("PREFER_WAIT_MAX_SECONDS", 30))
+    prefer_wait_per_process: int = field(default_factory=lambda: _int("PREFER_WAIT_PER_PROCESS", 1))
+    prefer_wait_per_store: int = field(default_factory=lambda: _int("PREFER_WAIT_PER_STORE", 2))
 
 
 ENV = Environment()

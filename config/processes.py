@@ -23,5 +23,15 @@ def events_worker(node: str) -> list[str]:
     ]
 
 
+def webhooks_worker(node: str, concurrency: int = 8) -> list[str]:
+    # Outgoing webhooks only, on their own worker so customer endpoints never delay job events. Threads: each
+    # delivery mostly waits on the network (timeouts WEBHOOK_CONNECT_TIMEOUT / WEBHOOK_READ_TIMEOUT), and one
+    # store may use at most WEBHOOK_MAX_IN_FLIGHT of them at once.
+    return [
+        *(PYTHON, "-m", "celery", "-A", "config.celery_app", "worker", "-Q", "webhooks"),
+        *("--pool", "threads", "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", node),
+    ]
+
+
 def outbox_relay(*options: str) -> list[str]:
     return [PYTHON, "manage.py", "relay_outbox", *options]

@@ -1,6 +1,7 @@
-"""``make run``: web server + events worker + GPU worker in the foreground, embedded mode.
+"""``make run``: web server + events worker + webhooks worker + GPU worker + outbox relay in the foreground,
+embedded mode.
 
-Ctrl-C (or SIGTERM) stops all three. Any child dying stops the rest, so a broken
+Ctrl-C (or SIGTERM) stops them all. Any child dying stops the rest, so a broken
 worker is noticed instead of silently missing.
 """
 
@@ -24,6 +25,7 @@ def _commands(port: str) -> dict[str, list[str]]:
     return {
         "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         "events-worker": [*processes.events_worker("events@%h"), "--beat", "--schedule", str(beat_schedule)],
+        "webhooks-worker": processes.webhooks_worker("webhooks@%h"),
         "gpu-worker": processes.gpu_worker("gpu@%h"),
         "outbox-relay": processes.outbox_relay(),
     }

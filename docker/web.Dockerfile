@@ -19,4 +19,6 @@ RUN SECRET_KEY=collectstatic-only-$(head -c 48 /dev/urandom | base64 | tr -d '\n
 RUN useradd --uid 10001 --no-create-home gasang
 USER gasang
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "75", "--access-logfile", "-"]
+# gthread: 4 threads per worker, so a request waiting on a job (Prefer: wait, at most 1 per process by default)
+# never blocks a whole worker; see README "API".
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--worker-class", "gthread", "--threads", "4", "--timeout", "75", "--access-logfile", "-", "--logger-class", "config.gunicorn_logging.GunicornLogger"]

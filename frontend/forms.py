@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts.login_throttle import ThrottledLoginFormMixin
 from accounts.models import Store
 
 
@@ -19,6 +21,10 @@ class SignupForm(forms.Form):
         password = self.cleaned_data["password"]
         password_validation.validate_password(password)
         return password
+
+
+class LoginForm(ThrottledLoginFormMixin, AuthenticationForm):
+    """The dashboard login: e-mail and password, refused with a clear message while throttled."""
 
 
 class StoreForm(forms.Form):

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from frontend import views, views_catalog, views_curation, views_jobs, views_settings
@@ -8,7 +7,7 @@ from frontend import views, views_catalog, views_curation, views_jobs, views_set
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/signup/", views.signup, name="signup"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("stores/new/", views.store_create, name="store-create"),
     path("stores/switch/", views.store_switch, name="store-switch"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
@@ -16,7 +18,7 @@ from accounts.tenancy import SESSION_STORE_KEY
 from billing import selectors as billing_selectors
 from catalog import selectors as catalog
 from frontend.access import store_page
-from frontend.forms import SignupForm, StoreForm
+from frontend.forms import LoginForm, SignupForm, StoreForm
 from generation import selectors as generation_selectors
 
 
@@ -32,7 +34,7 @@ def signup(request):
                 form.add_error(field if field in form.fields else None, errors)
         else:
             user = store.memberships.get().user
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             request.session[SESSION_STORE_KEY] = store.pk
             messages.success(request, _("Welcome to Gasang! Your store “%(store)s” is ready.") % {"store": store.name})
             return redirect("home")
@@ -52,6 +54,20 @@ def home(request):
     }
     context["onboarding"] = not (context["shot_count"] and context["model_face"])
     return render(request, "frontend/home.html", context)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page; a throttled account or address gets 429 with ``Retry-After`` and a clear message."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled_for:
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttled_for)
+        return response
 
 
 @login_required
@@ -77,14 +93,22 @@ def store_switch(request):
 
 
 def invitation_accept(request, secret: str):
+    """The link is bound to the invited e-mail: another account sees a refusal (403), never a join button."""
     invitation = invitation_by_secret(secret=secret)
     if invitation is None or not invitation.is_pending:
         return render(request, "frontend/invitation_invalid.html", status=404)
+    context = {"invitation": invitation}
     if not request.user.is_authenticated:
-        return render(request, "frontend/invitation.html", {"invitation": invitation, "needs_login": True})
+        return render(request, "frontend/invitation.html", {**context, "needs_login": True})
+    if not invitation.is_for(request.user):
+        context["wrong_account"] = True
+        return render(request, "frontend/invitation.html", context, status=403)
     if request.method == "POST":
-        membership = services.invitation_accept(secret=secret, user=request.user)
+        try:
+            membership = services.invitation_accept(secret=secret, user=request.user)
+        except ValidationError:  # used or expired between the page and the click
+            return render(request, "frontend/invitation_invalid.html", status=404)
         request.session[SESSION_STORE_KEY] = membership.store_id
         messages.success(request, _("You joined “%(store)s”.") % {"store": membership.store.name})
         return redirect("home")
-    return render(request, "frontend/invitation.html", {"invitation": invitation})
+    return render(request, "frontend/invitation.html", context)

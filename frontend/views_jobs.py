@@ -122,6 +122,7 @@ def second_generation(request):
             created = services.job_create(
                 store=request.store, kind=JobKind.SECOND_GENERATION, created_by=request.user,
                 inputs={"parent_a": form.cleaned_data["parent_a"], "parent_b": form.cleaned_data["parent_b"]},
+                consent={"parent_a": form.cleaned_data["consent_a"], "parent_b": form.cleaned_data["consent_b"]},
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -25,7 +25,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["url", "store", "is_active", "created_at"]
-    exclude = ["secret"]
+    exclude = ["secret_encrypted"]
 
 
 @admin.register(WebhookDelivery)

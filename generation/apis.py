@@ -1,14 +1,13 @@
 """Jobs, batches and webhooks under /api/v1/, shaped like the async inference APIs customers know.
 
 POST /jobs/ accepts ``Idempotency-Key`` (same key + same body → the same job, 200; another body → 409)
-and ``Prefer: wait=N`` (N ≤ 60 s: answer when the job finishes, or 202 with it still running).
+and ``Prefer: wait=N`` (answer when the job finishes, or 202 with it still running; bounded in
+generation/waiting.py so that waiting requests never starve the web tier).
 """
 
 from __future__ import annotations
 
 import io
-import re
-import time
 import zipfile
 
 from django.http import HttpResponse
@@ -20,59 +19,39 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import ApiToken, Role
+from accounts.query_params import validated_query
 from accounts.tenancy import StoreScopedViewSet
 from config import objectstore
-from generation import services, webhooks
-from generation.models import Batch, Job, JobKind, JobState, WebhookDelivery, WebhookEndpoint
+from generation import services, waiting, webhooks
+from generation.models import Batch, Job, JobState, WebhookDelivery, WebhookEndpoint
 from generation.serializers import (
     BatchCreateSerializer,
     BatchSerializer,
     JobCreateSerializer,
+    JobFilterSerializer,
     JobSerializer,
+    WebhookDeliveryFilterSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointSecretSerializer,
     WebhookEndpointSerializer,
 )
-
-MAX_WAIT_SECONDS = 60
-WAIT_POLL_SECONDS = 0.2
-
-
-def _prefer_wait(request) -> float:
-    match = re.search(r"\bwait=(\d+)", request.headers.get("Prefer", ""))
-    return min(float(match.group(1)), MAX_WAIT_SECONDS) if match else 0.0
-
-
-def _wait_for(job: Job, seconds: float) -> Job:
-    deadline = time.monotonic() + seconds
-    while not job.is_terminal and time.monotonic() < deadline:
-        time.sleep(WAIT_POLL_SECONDS)
-        job.refresh_from_db()
-    return job
 
 
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):
     model = Job
     serializer_class = JobSerializer
     ordering = "-created_at"
+    throttle_job_creation = True  # POST counts in the stricter job_create bucket (accounts/throttling.py)
 
     def scope_queryset(self, queryset):
-        params = self.request.query_params
-        if params.get("state"):
-            queryset = queryset.filter(state=params["state"])
-        if params.get("kind"):
-            queryset = queryset.filter(kind=params["kind"])
-        if params.get("batch"):
-            queryset = queryset.filter(batch_id=params["batch"])
-        return queryset
+        if self.action != "list":
+            return queryset
+        filters = validated_query(self.request, JobFilterSerializer)
+        if "batch" in filters:
+            filters["batch_id"] = filters.pop("batch")
+        return queryset.filter(**filters)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("state", enum=JobState.values, required=False),
-            OpenApiParameter("kind", enum=JobKind.values, required=False),
-            OpenApiParameter("batch", OpenApiTypes.UUID, required=False),
-        ]
-    )
+    @extend_schema(parameters=[JobFilterSerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -86,7 +65,11 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedVi
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
                 required=False,
-                description="wait=N (seconds, ≤ 60): answer when the job has finished",
+                description=(
+                    "wait=N (seconds, capped at 30 by default): answer when the job has finished. Honoured waits "
+                    "answer with `Preference-Applied: wait=N`; when too many requests already wait, the answer "
+                    "comes at once (202) with `Gasang-Wait-Skipped`."
+                ),
             ),
         ],
     )
@@ -112,14 +95,16 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedVi
                 },
                 status=status.HTTP_409_CONFLICT,
             )
-        job = outcome.job
-        wait = _prefer_wait(request)
-        if wait:
-            job = _wait_for(job, wait)
+        waited = waiting.job_wait_preferred(
+            job=outcome.job,
+            store_id=request.store.pk,
+            prefer=request.headers.get("Prefer", ""),
+            multithreaded=bool(request.META.get("wsgi.multithread")),
+        )
         code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
-        if wait and not job.is_terminal:
+        if waited.asked and not waited.job.is_terminal:
             code = status.HTTP_202_ACCEPTED
-        return Response(JobSerializer(job).data, status=code)
+        return Response(JobSerializer(waited.job).data, status=code, headers=waited.headers)
 
     @extend_schema(request=None, responses=JobSerializer)
     @action(detail=True, methods=["post"])
@@ -132,6 +117,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScoped
     model = Batch
     serializer_class = BatchSerializer
     ordering = "-created_at"
+    throttle_job_creation = True
 
     @extend_schema(request=BatchCreateSerializer, responses={201: BatchSerializer})
     def create(self, request):
@@ -175,6 +161,7 @@ class WebhookEndpointViewSet(
     model = WebhookEndpoint
     serializer_class = WebhookEndpointSerializer
     read_role = Role.EDITOR
+    tokens_may_write = False  # an endpoint would keep receiving job events after its token is revoked
     ordering = "created_at"
 
     @extend_schema(request=WebhookEndpointSerializer, responses={201: WebhookEndpointSecretSerializer})
@@ -206,5 +193,11 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
     ordering = "-created_at"
 
     def scope_queryset(self, queryset):
-        endpoint = self.request.query_params.get("endpoint")
+        if self.action != "list":
+            return queryset
+        endpoint = validated_query(self.request, WebhookDeliveryFilterSerializer).get("endpoint")
         return queryset.filter(endpoint_id=endpoint) if endpoint else queryset
+
+    @extend_schema(parameters=[WebhookDeliveryFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)

@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class GenerationConfig(AppConfig):
     name = "generation"
+
+    def ready(self) -> None:
+        from generation import checks  # noqa: F401 - registers the deployment checks

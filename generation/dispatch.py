@@ -27,6 +27,7 @@ def job_spec(job: Job, *, label: dict) -> dict:
         "params": job.params,
         "output_prefix": job_output_prefix(job),
         "attempt_limit": ATTEMPT_LIMIT,
+        "attempts_before": job.attempts,  # the worker numbers its start above this (Redis may have lost its count)
         "label": label,
     }
     return validate_job_spec(spec)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from billing import services as billing
 from catalog.models import ProductShot
@@ -26,10 +29,42 @@ def _mark_applied(event_id: str) -> bool:
     return True
 
 
+def lease_until() -> datetime:
+    """When a running job's lease ends if nothing more is heard from its worker."""
+    return timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def _apply_heartbeat(event: dict) -> str:
+    """Renew the lease of a job that is not finished (its worker lives). Not recorded: applying it twice is harmless.
+
+    A job still ``queued`` (its ``started`` event was lost, or the relay re-queued it meanwhile) is running again.
+    """
+    renewed = Job.objects.filter(pk=event["subject"], state__in=[JobState.QUEUED, JobState.RUNNING]).update(
+        state=JobState.RUNNING,
+        lease_expires_at=lease_until(),
+        attempts=Greatest("attempts", int(event.get("attempt") or 1)),
+        updated_at=timezone.now(),
+    )
+    return "applied" if renewed else "ignored: job not active"
+
+
+def job_mark_failed(job: Job, *, code: str, message: str, at: datetime, metrics: dict | None = None) -> None:
+    """End a locked, unfinished job as ``failed`` with a reason: credits released, webhooks fanned out."""
+    job.state, job.finished_at, job.lease_expires_at = JobState.FAILED, at, None
+    job.error_code = str(code or "internal_error")[:40]
+    job.error_message = str(message or "The job failed.")[:500]
+    job.metrics = {**job.metrics, **(metrics or {})}
+    job.save()
+    billing.credits_release(job=job)
+    job_event_fanout(job, "job.failed")
+
+
 @transaction.atomic
 def event_apply(event: dict) -> str:
     """Apply one event; returns what happened ("applied", "duplicate", "ignored: <why>")."""
     event = validate_event(event)
+    if event["type"] == "heartbeat":
+        return _apply_heartbeat(event)
     if not _mark_applied(event["event_id"]):
         return "duplicate"
     if event["type"] == "faces_detected":
@@ -42,7 +77,7 @@ def event_apply(event: dict) -> str:
     at = datetime.fromtimestamp(event["at"], tz=UTC)
     kind = event["type"]
     if kind == "started":
-        job.state = JobState.RUNNING
+        job.state, job.lease_expires_at = JobState.RUNNING, lease_until()
         job.attempts = max(job.attempts, int(event.get("attempt", 1)))
         if job.started_at is None:
             job.started_at = at
@@ -51,11 +86,11 @@ def event_apply(event: dict) -> str:
         if job.attempts == 1:
             job_event_fanout(job, "job.started")
     elif kind == "progress":
-        job.state = JobState.RUNNING
+        job.state, job.lease_expires_at = JobState.RUNNING, lease_until()
         job.progress = max(job.progress, min(99, int(event.get("progress", 0))))
-        job.save(update_fields=["state", "progress", "updated_at"])
+        job.save(update_fields=["state", "progress", "lease_expires_at", "updated_at"])
     elif kind == "succeeded":
-        job.state, job.progress, job.finished_at = JobState.SUCCEEDED, 100, at
+        job.state, job.progress, job.finished_at, job.lease_expires_at = JobState.SUCCEEDED, 100, at, None
         job.outputs = event.get("outputs") or {}
         job.metrics = {**job.metrics, **(event.get("metrics") or {})}
         if job.started_at is None:
@@ -65,13 +100,7 @@ def event_apply(event: dict) -> str:
         job_event_fanout(job, "job.completed")
     elif kind == "failed":
         error = event.get("error") or {}
-        job.state, job.finished_at = JobState.FAILED, at
-        job.error_code = str(error.get("code") or "internal_error")[:40]
-        job.error_message = str(error.get("message") or "The job failed.")[:500]
-        job.metrics = {**job.metrics, **(event.get("metrics") or {})}
-        job.save()
-        billing.credits_release(job=job)
-        job_event_fanout(job, "job.failed")
+        job_mark_failed(job, code=error.get("code"), message=error.get("message"), at=at, metrics=event.get("metrics"))
     return "applied"
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Store
 from catalog import selectors as catalog
 from generation.models import JobKind
+from gpu_worker import spec
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,9 @@ INPUTS: dict[str, dict[str, InputField]] = {
     JobKind.SECOND_GENERATION: {"parent_a": InputField("face"), "parent_b": InputField("face")},
 }
 
-PARAMS: dict[str, set[str]] = {
-    JobKind.GENERATE_FACE: {"seed", "weights"},
-    JobKind.SWAP: {"face_index", "face", "restore_strength"},
-    JobKind.RESTORE: {"strength", "face_index", "face"},
-    JobKind.MAKEUP: {"strength", "face_index", "face"},
-    JobKind.PIPELINE: {"face_index", "face", "restore_strength", "makeup_strength"},
-    JobKind.SECOND_GENERATION: {"sex", "weight_a"},
-}
+# Parameter names, types, ranges and defaults are defined once, in gpu_worker/spec.py (the worker checks the
+# same definition); only the translated messages live here.
+PARAMS: dict[str, set[str]] = {kind: set(params) for kind, params in spec.JOB_PARAMS.items()}
 
 
 def _id(value: Any, field: str) -> int:
@@ -70,41 +66,45 @@ def _shot_key(store: Store, value: Any, field: str) -> str:
     return image
 
 
-def validate_params(kind: str, params: Any) -> dict:
-    if not isinstance(params, dict):
-        raise ValidationError({"params": _("Expected an object.")})
-    unknown = sorted(set(params) - PARAMS[kind])
-    if unknown:
-        raise ValidationError(
-            {
-                "params": _("Unknown parameter(s) %(names)s for %(kind)s; allowed: %(allowed)s.")
-                % {"names": ", ".join(unknown), "kind": kind, "allowed": ", ".join(sorted(PARAMS[kind]))}
-            }
-        )
-    for name in ("restore_strength", "makeup_strength", "strength"):
-        if name in params:
-            value = params[name]
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-                raise ValidationError({f"params.{name}": _("Must be a number between 0 and 1.")})
-    if "face_index" in params and (
-        isinstance(params["face_index"], bool) or not isinstance(params["face_index"], int) or params["face_index"] < 0
-    ):
-        raise ValidationError({"params.face_index": _("Must be a whole number, 0 for the leftmost face.")})
-    if "face" in params and params["face"] != "largest":
-        raise ValidationError({"params.face": _("The only choice is 'largest'.")})
-    if "sex" in params and params["sex"] not in ("girl", "boy", None):
-        raise ValidationError({"params.sex": _("Choose 'girl', 'boy' or leave it empty.")})
-    if "weight_a" in params and (
-        isinstance(params["weight_a"], bool)
-        or not isinstance(params["weight_a"], int | float)
-        or not 0 <= params["weight_a"] <= 1
-    ):
-        raise ValidationError({"params.weight_a": _("Must be a number between 0 and 1 (the share of parent A).")})
-    return params
+def validate_params(kind: str, params: Any, *, contributors: int | None = None) -> dict:
+    """``params`` checked against gpu_worker.spec.JOB_PARAMS; a ValidationError naming the parameter otherwise."""
+    try:
+        return spec.validate_job_params(kind, params, contributors=contributors)
+    except spec.ParamError as exc:
+        raise ValidationError({f"params.{exc.name}" if exc.name else "params": _param_message(kind, exc)}) from None
 
 
-def resolve(store: Store, kind: str, inputs: Any, params: dict) -> tuple[dict, dict]:
-    """Check ``inputs`` against the kind's schema; return (storage keys by engine role, effective params)."""
+def _param_message(kind: str, exc: spec.ParamError) -> str:
+    if exc.code == "not_object":
+        return _("Expected an object.")
+    if exc.code == "unknown":
+        return _("Unknown parameter(s) %(names)s for %(kind)s; allowed: %(allowed)s.") % {
+            "names": ", ".join(exc.names), "kind": kind, "allowed": ", ".join(sorted(PARAMS[kind]))}
+    if exc.code == "count":
+        return _("Give one weight per contributor face, in the same order.")
+    if exc.code == "conflict":
+        return _("Give face_index or face, not both.")
+    param = spec.JOB_PARAMS[kind][exc.name]
+    if param.type == "choice":
+        names = ", ".join(f"'{choice}'" for choice in param.choices if choice is not None)
+        if None in param.choices:
+            return _("Choose one of %(choices)s, or leave it empty.") % {"choices": names}
+        return _("Choose one of %(choices)s.") % {"choices": names}
+    if param.type == "weights":
+        return _("Must be a list of %(min)d to %(max)d numbers of at least 0, one per contributor face, not all 0.") % {
+            "min": spec.MIN_CONTRIBUTORS, "max": spec.MAX_CONTRIBUTORS}
+    bounds = {"min": param.minimum, "max": param.maximum}
+    if param.type == "integer":
+        return _("Must be a whole number from %(min)s to %(max)s.") % bounds
+    return _("Must be a number from %(min)s to %(max)s.") % bounds
+
+
+def resolve(store: Store, kind: str, inputs: Any, params: dict, consent: dict | None = None) -> tuple[dict, dict]:
+    """Check ``inputs`` against the kind's schema; return (storage keys by engine role, effective params).
+
+    ``consent`` (second_generation only): ``{"parent_a": True, "parent_b": True}``, the caller's attestation that
+    the person in each parent photo agreed, as the dashboard asks for it.
+    """
     if not isinstance(inputs, dict):
         raise ValidationError({"inputs": _("Expected an object of references.")})
     schema = INPUTS[kind]
@@ -113,7 +113,7 @@ def resolve(store: Store, kind: str, inputs: Any, params: dict) -> tuple[dict, d
         raise ValidationError(
             {"inputs": _("Unknown input(s) %(names)s for %(kind)s.") % {"names": ", ".join(unknown), "kind": kind}}
         )
-    missing = [name for name, spec in schema.items() if spec.required and inputs.get(name) in (None, "")]
+    missing = [name for name, field in schema.items() if field.required and inputs.get(name) in (None, "")]
     if missing:
         raise ValidationError({f"inputs.{name}": _("This input is required.") for name in missing})
     params = dict(params)
@@ -133,31 +133,51 @@ def resolve(store: Store, kind: str, inputs: Any, params: dict) -> tuple[dict, d
         if reference not in (None, ""):
             keys["reference"] = _face_key(store, reference, "reference_face")
     if kind == JobKind.PIPELINE and preset is not None:
-        params.setdefault("restore_strength", preset.params.get("restore_strength", 0.6))
-        params.setdefault("makeup_strength", preset.params.get("makeup_strength", 0.5))
+        for name in ("restore_strength", "makeup_strength"):
+            if preset.params.get(name) is not None:
+                params.setdefault(name, preset.params[name])
     if kind == JobKind.SECOND_GENERATION:
-        keys["parent_a"] = _face_key(store, inputs["parent_a"], "parent_a")
-        keys["parent_b"] = _face_key(store, inputs["parent_b"], "parent_b")
+        keys.update(_parent_keys(store, inputs, consent or {}))
     if kind == JobKind.GENERATE_FACE:
         keys["contributors"] = _contributor_keys(store, inputs, preset)
-    return keys, params
+    # What goes to the worker passes the worker's own check (a preset's values included).
+    return keys, validate_params(kind, params, contributors=len(keys.get("contributors") or []) or None)
+
+
+def _parent_keys(store: Store, inputs: dict, consent: dict) -> dict[str, str]:
+    if _id(inputs["parent_a"], "parent_a") == _id(inputs["parent_b"], "parent_b"):
+        raise ValidationError({"inputs.parent_b": _("Choose two different photos.")})
+    missing = [role for role in ("parent_a", "parent_b") if consent.get(role) is not True]
+    if missing:
+        message = _("Confirm that the person in this photo agreed to this use of their face: send "
+                    "consent.%(role)s = true. Without consent we cannot use the photo.")
+        raise ValidationError({f"consent.{role}": message % {"role": role} for role in missing})
+    return {role: _face_key(store, inputs[role], role) for role in ("parent_a", "parent_b")}
 
 
 def _contributor_keys(store: Store, inputs: dict, preset) -> list[str]:
     if inputs.get("faces"):
         if not isinstance(inputs["faces"], list):
             raise ValidationError({"inputs.faces": _("Expected a list of face ids.")})
+        _check_contributor_count(len(inputs["faces"]), "inputs.faces")
         keys = [_face_key(store, value, "faces") for value in inputs["faces"]]
     elif preset is not None:
         ids = preset.params.get("face_ids") or []
+        _check_contributor_count(len(ids), "inputs.preset")
         keys = [_face_key(store, value, "preset.face_ids") for value in ids]
         if not keys:
             faces = catalog.usable_faces(store=store, tags=preset.params.get("face_tags") or None)
             keys = [face.image for face in faces[:5]]
     else:
         raise ValidationError({"inputs": _("Give a style preset or at least three face ids.")})
-    if len(keys) < 3:
+    if len(keys) < spec.MIN_CONTRIBUTORS:
         raise ValidationError(
             {"inputs.faces": _("A new face blends at least three contributor faces; found %(n)d.") % {"n": len(keys)}}
         )
     return keys
+
+
+def _check_contributor_count(count: int, field: str) -> None:
+    if count > spec.MAX_CONTRIBUTORS:
+        raise ValidationError({field: _("A new face blends at most %(max)d contributor faces; found %(n)d.")
+                               % {"max": spec.MAX_CONTRIBUTORS, "n": count}})

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiToken, Store
+from generation.webhook_crypto import decrypt_secret, encrypt_secret
 
 
 class JobKind(models.TextChoices):
@@ -82,6 +83,9 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="a running job's worker events renew this; past it the relay re-queues it"
+    )
 
     objects = JobQuerySet.as_manager()
 
@@ -90,6 +94,9 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["store", "-created_at"], name="job_store_created_idx"),
             models.Index(fields=["store", "state"], name="job_store_state_idx"),
+            models.Index(
+                fields=["lease_expires_at"], condition=models.Q(state="running"), name="job_running_lease_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -145,8 +152,10 @@ class WebhookEndpoint(models.Model):
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(max_length=500)
-    events = models.JSONField(default=list, help_text="event types to send; empty means all")
-    secret = models.CharField(max_length=100)
+    events = models.JSONField(default=list, blank=True, help_text="event types to send; empty means all")
+    secret_encrypted = models.CharField(
+        max_length=400, help_text="the signing secret, encrypted with WEBHOOK_SECRET_KEY (generation/webhook_crypto.py)"
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -155,6 +164,15 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def secret(self) -> str:
+        """The signing secret in plaintext (``whsec_…``); only its encryption is stored."""
+        return decrypt_secret(self.secret_encrypted)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_encrypted = encrypt_secret(value)
 
     def wants(self, event_type: str) -> bool:
         return self.is_active and (not self.events or event_type in self.events)
@@ -177,13 +195,37 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Set while one worker sends it (no row lock is held meanwhile); another worker may take it over after that.
+    claim_id = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(
+                fields=["store", "claimed_until"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_inflight_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint}"
+
+
+class BrokerMarker(models.Model):
+    """The value of the marker key the outbox relay keeps in Redis: a key gone missing means Redis lost its data.
+
+    See generation/leases.py (``broker_lost_data``).
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
 
 
 class AppliedEvent(models.Model):

@@ -1,11 +1,35 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config import objectstore
 from generation.models import Batch, Job, JobKind, JobState, WebhookDelivery, WebhookEndpoint
+from generation.webhooks import check_endpoint_url
+from gpu_worker.spec import JOB_PARAMS, MAX_CONTRIBUTORS, MIN_CONTRIBUTORS
+
+
+def describe_job_params() -> str:
+    """The parameters of each job kind, from gpu_worker.spec.JOB_PARAMS (the definition both tiers check)."""
+    lines = ["Parameters by kind (anything else is refused):"]
+    for kind, params in JOB_PARAMS.items():
+        for name, param in params.items():
+            if param.type == "choice":
+                allowed = " | ".join("empty" if c is None else c for c in param.choices)
+            elif param.type == "weights":
+                allowed = f"{MIN_CONTRIBUTORS}–{MAX_CONTRIBUTORS} numbers ≥ 0"
+            else:
+                allowed = f"{param.type} {param.minimum}–{param.maximum}"
+            default = f", default {param.default}" if param.default is not None else ""
+            lines.append(f"- `{kind}.{name}`: {allowed}{default} — {param.description}")
+    return "\n".join(lines)
+
+
+class ConsentSerializer(serializers.Serializer):
+    parent_a = serializers.BooleanField(required=False, help_text="The person in parent_a agreed.")
+    parent_b = serializers.BooleanField(required=False, help_text="The person in parent_b agreed.")
 
 
 class JobCreateSerializer(serializers.Serializer):
@@ -15,7 +39,20 @@ class JobCreateSerializer(serializers.Serializer):
         "makeup {product_shot, reference_face}; pipeline {face, product_shot, preset?, reference_face?}; "
         "generate_face {preset} or {faces: [≥3 ids]}; second_generation {parent_a, parent_b}."
     )
-    params = serializers.DictField(required=False, default=dict)
+    params = serializers.DictField(required=False, default=dict, help_text=describe_job_params())
+    consent = ConsentSerializer(
+        required=False,
+        help_text="second_generation only, and required there: confirm that the person in each parent photo agreed "
+        "to this use of their face.",
+    )
+
+
+class JobFilterSerializer(serializers.Serializer):
+    """Query parameters of GET /api/v1/jobs/ (accounts/query_params.py)."""
+
+    state = serializers.ChoiceField(choices=JobState.choices, required=False)
+    kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
+    batch = serializers.UUIDField(required=False, help_text="Only the jobs of this batch.")
 
 
 _TIMESTAMP = serializers.DateTimeField()  # formats a timestamp as every other field of the API does
@@ -122,7 +159,8 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=WebhookEndpoint.Event.choices),
         required=False,
         default=list,
-        help_text="Event types to send; empty sends all.",
+        allow_empty=True,
+        help_text="Event types to send; empty (or left out) sends all.",
     )
 
     class Meta:
@@ -131,9 +169,10 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
     def validate_url(self, url: str) -> str:
-        if not url.startswith(("https://", "http://")):
-            raise serializers.ValidationError("Use an http(s) URL.")
-        return url
+        try:
+            return check_endpoint_url(url)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["url"]) from exc
 
 
 class WebhookEndpointSecretSerializer(WebhookEndpointSerializer):
@@ -141,6 +180,14 @@ class WebhookEndpointSecretSerializer(WebhookEndpointSerializer):
 
     class Meta(WebhookEndpointSerializer.Meta):
         fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+
+
+class WebhookDeliveryFilterSerializer(serializers.Serializer):
+    """Query parameters of GET /api/v1/webhook-deliveries/ (accounts/query_params.py)."""
+
+    endpoint = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Only the deliveries to this webhook endpoint."
+    )
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):

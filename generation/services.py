@@ -44,13 +44,13 @@ def output_label_for(store: Store, *, plan: Plan | None = None) -> dict:
     return {"visible": free_plan or catalog.store_wants_visible_label(store), "watermark": free_plan}
 
 
-def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idempotency_key=None) -> Job:
+def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idempotency_key=None, consent=None) -> Job:
     if kind not in JobKind.values:
         raise ValidationError(
             {"kind": _("Unknown job kind; choose one of: %(kinds)s.") % {"kinds": ", ".join(JobKind.values)}}
         )
     params = job_inputs.validate_params(kind, params or {})
-    input_keys, effective_params = job_inputs.resolve(store, kind, inputs or {}, params)
+    input_keys, effective_params = job_inputs.resolve(store, kind, inputs or {}, params, consent)
     job = Job(
         store=store,
         kind=kind,
@@ -94,8 +94,11 @@ def job_create(
     created_by: User | None = None,
     token: ApiToken | None = None,
     idempotency_key: str | None = None,
+    consent: dict | None = None,
 ) -> CreatedJob:
     """Create a job and queue it (through the outbox) once the transaction commits.
+
+    ``consent``: second_generation needs ``{"parent_a": True, "parent_b": True}`` (see generation.inputs.resolve).
 
     With ``idempotency_key``: the same key and body return the first job (``created=False``);
     the same key with another body raises ``IdempotencyConflict``. Raises ``ValidationError``
@@ -118,6 +121,7 @@ def job_create(
                 created_by=created_by,
                 token=token,
                 idempotency_key=idempotency_key or None,
+                consent=consent,
             )
     except IntegrityError:
         if not idempotency_key:
@@ -131,6 +135,7 @@ def job_create(
             created_by=created_by,
             token=token,
             idempotency_key=idempotency_key,
+            consent=consent,
         )
     return CreatedJob(job, created=True)
 

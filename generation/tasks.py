@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from celery import shared_task
 
 from generation import events, webhooks
@@ -13,10 +15,15 @@ def apply_event(event: dict) -> str:
     return events.event_apply(event)
 
 
-@shared_task(name=webhooks.TASK_DELIVER, bind=True, acks_late=True, time_limit=60, max_retries=webhooks.MAX_ATTEMPTS)
+@shared_task(name=webhooks.TASK_DELIVER, bind=True, acks_late=True, time_limit=60, max_retries=None)
 def deliver_webhook(self, payload: dict) -> None:
-    delivered = webhooks.deliver(payload["delivery_id"])
-    if delivered is False:
-        attempt = self.request.retries + 1
-        if attempt < webhooks.MAX_ATTEMPTS:
-            raise self.retry(countdown=webhooks.backoff_seconds(attempt))
+    """On the ``webhooks`` queue (its own worker). Attempts are counted on the delivery row, not by Celery: a
+    delivery deferred by the store's in-flight cap waits without using one."""
+    delivery_id = payload["delivery_id"]
+    outcome = webhooks.deliver(delivery_id)
+    if isinstance(outcome, webhooks.Deferred):
+        raise self.retry(countdown=outcome.seconds + random.uniform(0, 1))
+    if outcome is False:
+        delay = webhooks.retry_delay(delivery_id)
+        if delay is not None:
+            raise self.retry(countdown=delay)

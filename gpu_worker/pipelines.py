@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from gpu_worker import provenance
-from gpu_worker.spec import SOURCE_TYPE_COMPOSITE, SOURCE_TYPE_GENERATED
+from gpu_worker.spec import SOURCE_TYPE_COMPOSITE, SOURCE_TYPE_GENERATED, ParamError, param_default, validate_job_params
 
 ProgressCallback = Callable[[int], None]
 PREVIOUS = "previous"
@@ -32,6 +32,11 @@ class Stage:
     optional_role: str | None = None  # skip the stage when this spec input is absent
 
 
+def _strength(kind: str, name: str) -> Callable[[dict], dict]:
+    """Stage params: the face choice, and ``strength`` from the job's ``name`` (the spec's default when absent)."""
+    return lambda p: {**_select(p), "strength": p.get(name, param_default(kind, name))}
+
+
 PLANS: dict[str, list[Stage]] = {
     "swap": [
         Stage(
@@ -40,21 +45,15 @@ PLANS: dict[str, list[Stage]] = {
             lambda p: {**_select(p), **({"restore": p["restore_strength"]} if "restore_strength" in p else {})},
         )
     ],
-    "restore": [Stage("restore", {"image": "target"}, lambda p: {**_select(p), "strength": p.get("strength", 0.6)})],
-    "makeup": [
-        Stage(
-            "makeup",
-            {"target": "target", "reference": "reference"},
-            lambda p: {**_select(p), "strength": p.get("strength", 0.7)},
-        )
-    ],
+    "restore": [Stage("restore", {"image": "target"}, _strength("restore", "strength"))],
+    "makeup": [Stage("makeup", {"target": "target", "reference": "reference"}, _strength("makeup", "strength"))],
     "pipeline": [
         Stage("swap", {"source": "source", "target": "target"}, _select),
-        Stage("restore", {"image": PREVIOUS}, lambda p: {**_select(p), "strength": p.get("restore_strength", 0.6)}),
+        Stage("restore", {"image": PREVIOUS}, _strength("pipeline", "restore_strength")),
         Stage(
             "makeup",
             {"target": PREVIOUS, "reference": "reference"},
-            lambda p: {**_select(p), "strength": p.get("makeup_strength", 0.5)},
+            _strength("pipeline", "makeup_strength"),
             optional_role="reference",
         ),
     ],
@@ -102,6 +101,7 @@ class PipelineResult:
 def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) -> PipelineResult:
     """Run the spec's plan; raises FaceEngineError for bad input, StorageError when storage fails."""
     started = time.perf_counter()
+    _check_params(spec)
     images: dict[str, Any] = {}
     for role, key in spec["inputs"].items():
         images[role] = [decode_image(read(k)) for k in key] if isinstance(key, list) else decode_image(read(key))
@@ -134,6 +134,17 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
         "output_size": [int(image.shape[1]), int(image.shape[0])],
     }
     return PipelineResult(png=png, metrics=metrics)
+
+
+def _check_params(spec: dict) -> None:
+    """The spec's params against gpu_worker.spec.JOB_PARAMS, the definition the web tier checked them with."""
+    from gpu_worker.face.errors import FaceEngineError
+
+    contributors = spec["inputs"].get("contributors")
+    try:
+        validate_job_params(spec["kind"], spec["params"], contributors=len(contributors) if contributors else None)
+    except ParamError as exc:
+        raise FaceEngineError("bad_parameter", str(exc)) from exc
 
 
 def _stage_inputs(stage: Stage, images: dict[str, Any], previous: Any) -> dict[str, Any]:

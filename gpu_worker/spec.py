@@ -5,10 +5,16 @@ Plain Python only (no torch, no Django): both sides import it.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import Any
+
 QUEUE_GPU = "gpu"  # gpu_worker consumes; one job spec per message
 QUEUE_EVENTS = "events"  # events worker (Django side) consumes job events
-QUEUE_DEFAULT = "default"  # everything else on the Django side (webhooks, billing, outbox relay)
-QUEUES = (QUEUE_GPU, QUEUE_EVENTS, QUEUE_DEFAULT)
+QUEUE_DEFAULT = "default"  # everything else on the Django side (billing, outbox relay)
+# Outgoing webhook deliveries (Django side only), on their own worker: customer endpoints never delay events.
+QUEUE_WEBHOOKS = "webhooks"
+QUEUES = (QUEUE_GPU, QUEUE_EVENTS, QUEUE_DEFAULT, QUEUE_WEBHOOKS)
 
 
 def broker_transport_options(broker_url: str, var_dir: str, key_prefix: str = "", visibility_timeout: int = 0) -> dict:
@@ -43,7 +49,8 @@ TASK_DETECT_FACES = "gpu_worker.detect_faces"  # args: [DetectFacesSpec dict]
 TASK_APPLY_EVENT = "generation.apply_event"  # args: [Event dict], on QUEUE_EVENTS
 
 JOB_KINDS = ("generate_face", "swap", "restore", "makeup", "pipeline", "second_generation")
-EVENT_TYPES = ("started", "progress", "succeeded", "failed", "faces_detected")
+# "heartbeat": sent every GASANG_HEARTBEAT_SECONDS while a job runs; it renews the job's lease (generation/leases.py)
+EVENT_TYPES = ("started", "progress", "heartbeat", "succeeded", "failed", "faces_detected")
 
 # DigitalSourceType values (IPTC NewsCodes) written into every output's XMP.
 SOURCE_TYPE_GENERATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -69,7 +76,8 @@ def validate_job_spec(spec: dict) -> dict:
 
     ``{"job_id": str, "store_id": int, "kind": one of JOB_KINDS, "attempt_limit": int,
        "inputs": {role: storage key}, "params": {...}, "output_prefix": str,
-       "label": {"visible": bool}}``. Input roles: ``source`` (face), ``target`` (product shot),
+       "label": {"visible": bool}}``, optionally ``"attempts_before": int`` (starts the database has seen).
+    Input roles: ``source`` (face), ``target`` (product shot),
     ``reference`` (makeup), ``parent_a``/``parent_b``, ``contributors`` (list of keys).
     """
     _require(spec, {"job_id": str, "store_id": int, "kind": str, "inputs": dict, "params": dict,
@@ -87,3 +95,131 @@ def validate_event(event: dict) -> dict:
     if event["type"] not in EVENT_TYPES:
         raise SpecError(f"unknown event type {event['type']!r}")
     return event
+
+
+# ---- job parameters: names, types, ranges and defaults per kind --------------------------------
+# The one definition both tiers use: the web tier refuses a request that breaks it (400, generation/inputs.py)
+# and the worker re-checks every spec against it before running (gpu_worker/pipelines.py). README "Job
+# parameters" lists the same table (tests/generation/test_job_params.py keeps the two in step).
+
+MAX_FACE_INDEX = 99  # product shots with more faces than this are not a use case
+MAX_SEED = 2**31 - 1
+MIN_CONTRIBUTORS = 3  # generate_face blends at least three faces ...
+MAX_CONTRIBUTORS = 12  # ... and at most this many
+
+
+@dataclass(frozen=True)
+class Param:
+    """One job parameter.
+
+    ``type``: ``integer`` or ``number`` (within ``minimum``..``maximum``), ``choice`` (one of ``choices``; None
+    means "left empty") or ``weights`` (MIN_CONTRIBUTORS..MAX_CONTRIBUTORS numbers >= 0, not all 0, one per
+    contributor face). ``default``: what the worker uses when the parameter is absent (None: no default).
+    """
+
+    type: str
+    description: str
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    choices: tuple[str | None, ...] = ()
+    default: Any = None
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` breaks this definition (English, for logs and the worker's error), or None."""
+        if self.type == "choice":
+            return None if value in self.choices else f"must be one of {', '.join(map(repr, self.choices))}"
+        if self.type == "weights":
+            if not isinstance(value, list) or not MIN_CONTRIBUTORS <= len(value) <= MAX_CONTRIBUTORS:
+                return f"must be a list of {MIN_CONTRIBUTORS} to {MAX_CONTRIBUTORS} numbers"
+            if not all(_is_number(w) and w >= 0 for w in value) or not any(w > 0 for w in value):
+                return "must be numbers >= 0, not all 0"
+            return None
+        if not (_is_integer(value) if self.type == "integer" else _is_number(value)):
+            return "must be a whole number" if self.type == "integer" else "must be a number"
+        if not self.minimum <= value <= self.maximum:
+            return f"must be from {self.minimum} to {self.maximum}"
+        return None
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (_is_integer(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+_FACE_INDEX = Param("integer", "which face of the product shot to work on, 0 = the leftmost", 0, MAX_FACE_INDEX)
+_FACE = Param("choice", "`largest`: the largest face (the default; give face or face_index, not both)",
+               choices=("largest",))
+
+
+def _strength(description: str, default: float) -> Param:
+    return Param("number", description, 0, 1, default=default)
+
+
+JOB_PARAMS: dict[str, dict[str, Param]] = {
+    "generate_face": {
+        "seed": Param("integer", "picks the new face's proportion edits", 0, MAX_SEED, default=0),
+        "weights": Param("weights", "each contributor's share, in the order of the faces (normalised)"),
+    },
+    "swap": {
+        "face_index": _FACE_INDEX,
+        "face": _FACE,
+        "restore_strength": _strength("face restoration after the swap (0 = none)", 0.0),
+    },
+    "restore": {"strength": _strength("how strongly the face is restored", 0.6), "face_index": _FACE_INDEX,
+                "face": _FACE},
+    "makeup": {"strength": _strength("how much of the reference makeup is applied", 0.7),
+               "face_index": _FACE_INDEX, "face": _FACE},
+    "pipeline": {
+        "face_index": _FACE_INDEX,
+        "face": _FACE,
+        "restore_strength": _strength("restoration after the swap (a preset's value when it has one)", 0.6),
+        "makeup_strength": _strength("makeup transfer, when a reference face is given (or the preset's)", 0.5),
+    },
+    "second_generation": {
+        "sex": Param("choice", "`girl` or `boy`; empty: the engine decides", choices=("girl", "boy", None)),
+        "weight_a": _strength("parent A's share of the child's face", 0.5),
+    },
+}
+assert set(JOB_PARAMS) == set(JOB_KINDS)
+
+
+class ParamError(SpecError):
+    """A job's ``params`` break JOB_PARAMS. ``name``: the parameter (None: ``params`` itself); ``code``:
+    ``not_object``, ``unknown`` (``names`` lists them), ``invalid``, ``count`` (weights vs contributors) or
+    ``conflict`` (``face`` and ``face_index`` together)."""
+
+    def __init__(self, message: str, *, code: str, name: str | None = None, names: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.code, self.name, self.names = code, name, names
+
+
+def validate_job_params(kind: str, params: Any, *, contributors: int | None = None) -> dict:
+    """``params`` checked against ``JOB_PARAMS[kind]``; with ``contributors``, ``weights`` must have that many.
+
+    Returns ``params`` unchanged (defaults are applied by the worker, not written into the job). Raises
+    ParamError naming the first parameter at fault.
+    """
+    if not isinstance(params, dict):
+        raise ParamError("params must be an object", code="not_object")
+    allowed = JOB_PARAMS[kind]
+    unknown = tuple(sorted(set(params) - set(allowed)))
+    if unknown:
+        raise ParamError(f"unknown parameter(s) {', '.join(unknown)} for {kind}", code="unknown", names=unknown)
+    for name, value in params.items():
+        problem = allowed[name].problem(value)
+        if problem:
+            raise ParamError(f"params.{name} {problem}, got {value!r:.60}", code="invalid", name=name)
+    if "face" in params and "face_index" in params:
+        raise ParamError("give params.face or params.face_index, not both", code="conflict", name="face")
+    weights = params.get("weights")
+    if contributors is not None and weights is not None and len(weights) != contributors:
+        raise ParamError(f"params.weights needs {contributors} numbers, one per contributor face", code="count",
+                         name="weights")
+    return params
+
+
+def param_default(kind: str, name: str) -> Any:
+    return JOB_PARAMS[kind][name].default

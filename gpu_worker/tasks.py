@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 import uuid
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -13,14 +12,8 @@ from celery.signals import worker_process_init
 from gpu_worker import attempts, pipelines
 from gpu_worker.app import BROKER_URL, VAR_DIR, app
 from gpu_worker.face.errors import FaceEngineError
-from gpu_worker.spec import (
-    QUEUE_EVENTS,
-    TASK_APPLY_EVENT,
-    TASK_DETECT_FACES,
-    TASK_RUN_JOB,
-    SpecError,
-    validate_job_spec,
-)
+from gpu_worker.publish import STARTED_SECONDS, Heartbeat, publish, publish_final
+from gpu_worker.spec import TASK_DETECT_FACES, TASK_RUN_JOB, SpecError, validate_job_spec
 from gpu_worker.storage import StorageError, default_storage
 
 log = logging.getLogger(__name__)
@@ -37,19 +30,6 @@ def _warm_models(**_kwargs) -> None:
         log.exception("preloading neural models failed")
 
 
-def publish(event_type: str, subject: str, attempt: int, **fields) -> None:
-    suffix = f":{fields['progress']}" if event_type == "progress" else ""
-    event = {
-        "event_id": f"{subject}:{attempt}:{event_type}{suffix}",
-        "type": event_type,
-        "subject": subject,
-        "attempt": attempt,
-        "at": time.time(),
-        **fields,
-    }
-    app.send_task(TASK_APPLY_EVENT, args=[event], queue=QUEUE_EVENTS)
-
-
 @app.task(name=TASK_RUN_JOB, acks_late=True, reject_on_worker_lost=True)
 def run_job(spec: dict) -> None:
     try:
@@ -58,9 +38,10 @@ def run_job(spec: dict) -> None:
         log.error("dropping malformed job spec: %s", exc)
         return
     job_id = spec["job_id"]
-    attempt = attempts.next_attempt(job_id, BROKER_URL, VAR_DIR)
+    floor = int(spec.get("attempts_before") or 0) + 1
+    attempt = attempts.next_attempt(job_id, BROKER_URL, VAR_DIR, at_least=floor)
     if attempt > spec["attempt_limit"]:
-        publish(
+        publish_final(
             "failed",
             job_id,
             attempt,
@@ -70,31 +51,32 @@ def run_job(spec: dict) -> None:
             },
         )
         return
-    publish("started", job_id, attempt, worker=os.uname().nodename)
+    # The heartbeat renews the job's lease until its outcome is sent (or this process dies).
+    with Heartbeat(job_id, attempt):
+        publish("started", job_id, attempt, patience=STARTED_SECONDS, worker=os.uname().nodename)
+        outcome, fields = _execute(spec, attempt)
+        publish_final(outcome, job_id, attempt, **fields)
+
+
+def _execute(spec: dict, attempt: int) -> tuple[str, dict]:
+    """Run the pipeline and store the result; returns the outcome event's type and fields."""
+    job_id = spec["job_id"]
     storage = default_storage()
     try:
         result = pipelines.run(spec, storage.get, lambda pct: publish("progress", job_id, attempt, progress=pct))
         key = f"{spec['output_prefix']}result.png"
         storage.put(key, result.png, "image/png")  # same key on every attempt: one output set
     except FaceEngineError as exc:
-        publish("failed", job_id, attempt, error={"code": exc.code, "message": exc.message})
-        return
+        return "failed", {"error": {"code": exc.code, "message": exc.message}}
     except StorageError as exc:
-        publish("failed", job_id, attempt, error={"code": "storage_error", "message": str(exc)[:300]})
-        return
+        return "failed", {"error": {"code": "storage_error", "message": str(exc)[:300]}}
     except SoftTimeLimitExceeded:
-        publish("failed", job_id, attempt, error={"code": "timeout", "message": "The job ran past its time limit."})
-        return
+        return "failed", {"error": {"code": "timeout", "message": "The job ran past its time limit."}}
     except Exception as exc:  # a bug: fail the job with a reason instead of retrying forever
         log.exception("job %s crashed", job_id)
-        publish(
-            "failed",
-            job_id,
-            attempt,
-            error={"code": "internal_error", "message": f"Internal error ({type(exc).__name__}); we were notified."},
-        )
-        return
-    publish("succeeded", job_id, attempt, outputs={"image": key}, metrics={**result.metrics, "attempt": attempt})
+        message = f"Internal error ({type(exc).__name__}); we were notified."
+        return "failed", {"error": {"code": "internal_error", "message": message}}
+    return "succeeded", {"outputs": {"image": key}, "metrics": {**result.metrics, "attempt": attempt}}
 
 
 @app.task(name=TASK_DETECT_FACES, acks_late=True, reject_on_worker_lost=True)
@@ -107,11 +89,12 @@ def detect_faces(spec: dict) -> None:
         image = pipelines.decode_image(default_storage().get(spec["image"]))
         boxes = detect_boxes(image)
     except (FaceEngineError, StorageError, KeyError) as exc:
-        publish("faces_detected", shot_id, attempt_tag, error={"code": "detection_failed", "message": str(exc)[:300]})
+        error = {"code": "detection_failed", "message": str(exc)[:300]}
+        publish_final("faces_detected", shot_id, attempt_tag, error=error)
         return
     boxes.sort(key=lambda found: found[0][0])  # left to right: the order face_index refers to
     faces = [
         {"box": [left, top, right - left, bottom - top], "score": round(s, 3)}
         for (left, top, right, bottom), s in boxes
     ]
-    publish("faces_detected", shot_id, attempt_tag, faces=faces)
+    publish_final("faces_detected", shot_id, attempt_tag, faces=faces)

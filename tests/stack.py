@@ -1,4 +1,4 @@
-"""Real worker processes for end-to-end tests: GPU worker, events worker and outbox relay.
+"""Real worker processes for end-to-end tests: GPU worker, events worker, webhooks worker and outbox relay.
 
 They run against the test database (committed data: use ``django_db(transaction=True)``),
 the suite's Redis broker (with this run's key prefix) and an S3-API server on loopback.
@@ -41,8 +41,12 @@ class Stack:
     COMMANDS = {
         "gpu": [*processes.gpu_worker("gpu-test@%h"), *QUIET],
         "events": [*processes.events_worker("events-test@%h"), *QUIET],
+        "webhooks": [*processes.webhooks_worker("webhooks-test@%h"), *QUIET],
         "relay": processes.outbox_relay("--interval", "0.3"),
-        "web": [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2", "--timeout", "90"],
+        "web": [
+            *(sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2"),
+            *("--worker-class", "gthread", "--threads", "4", "--timeout", "90"),  # as in docker/web.Dockerfile
+        ],
     }
 
     def start(self, name: str, *extra: str) -> subprocess.Popen:

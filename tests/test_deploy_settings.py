@@ -19,6 +19,9 @@ PRODUCTION_ENV = {
     "S3_ENDPOINT_URL": "https://s3.ap-northeast-2.amazonaws.com",
     "STRIPE_SECRET_KEY": "sk_live_placeholder",
     "STRIPE_WEBHOOK_SECRET": "whsec_placeholder",
+    "WEBHOOK_SECRET_KEY": "4f9c2a7e1b8d3f6a0c5e9b2d7a4f1c8e",
+    "REDIS_URL": "redis://redis.internal:6379/1",
+    "EMAIL_HOST": "smtp.gasang.example",
 }
 
 
@@ -38,3 +41,57 @@ def test_production_refuses_to_start_without_a_real_secret_key():
     result = manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": "short"})
 
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def without(*names: str) -> dict:
+    return {k: v for k, v in PRODUCTION_ENV.items() if k not in names}
+
+
+def test_production_refuses_to_start_without_a_mail_server():
+    # Before: production fell back to the console backend and printed every password-reset link into the log.
+    result = manage("check", "--deploy", env=without("EMAIL_HOST"))
+
+    assert result.returncode != 0
+    assert "accounts.E002" in result.stderr and "EMAIL_HOST" in result.stderr
+
+
+def test_production_refuses_the_console_mail_backend():
+    env = {**PRODUCTION_ENV, "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0 and "accounts.E001" in result.stderr
+
+
+def test_production_refuses_per_process_throttle_counters():
+    result = manage("check", env=without("REDIS_URL"))
+
+    assert result.returncode != 0 and "accounts.E003" in result.stderr
+
+
+def test_gunicorn_refuses_to_load_the_app_without_a_mail_server():
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "GASANG_VAR_DIR"}
+    args = [str(gunicorn), "--check-config", "config.wsgi:application"]
+
+    refused = subprocess.run(args, cwd=ROOT, env={**clean, **without("EMAIL_HOST")}, capture_output=True,
+                             text=True, timeout=120)
+    accepted = subprocess.run(args, cwd=ROOT, env={**clean, **PRODUCTION_ENV}, capture_output=True,
+                              text=True, timeout=120)
+
+    assert refused.returncode != 0 and "accounts.E002" in refused.stdout + refused.stderr
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+
+def test_production_refuses_to_start_without_a_webhook_secret_key():
+    result = manage("check", env=without("WEBHOOK_SECRET_KEY"))
+
+    assert result.returncode != 0 and "WEBHOOK_SECRET_KEY" in result.stderr
+
+
+def test_production_delivers_webhooks_only_over_https_to_public_addresses():
+    shown = "from django.conf import settings as s; print(s.WEBHOOK_ALLOW_HTTP, s.WEBHOOK_ALLOW_LOOPBACK)"
+    result = manage("shell", "-c", shown, env=PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False False"

@@ -68,5 +68,5 @@ def test_embedded_stack_starts_and_demo_login_signs_in(tmp_path):
     finally:
         os.killpg(stack.pid, signal.SIGINT)
         output = stack.communicate(timeout=30)[0]
-    assert "gpu@" in output and "events@" in output and "ready" in output
+    assert "gpu@" in output and "events@" in output and "webhooks@" in output and "ready" in output
     assert f"http://127.0.0.1:{port}/" in output

@@ -7,7 +7,7 @@ from kombu import Queue
 
 from config.env import BASE_DIR, ENV
 from config.storage import default_storage
-from gpu_worker.spec import QUEUE_DEFAULT, QUEUE_EVENTS, QUEUE_GPU, broker_transport_options
+from gpu_worker.spec import QUEUE_DEFAULT, QUEUE_EVENTS, QUEUE_GPU, QUEUE_WEBHOOKS, broker_transport_options
 
 VAR_DIR = ENV.var_dir
 SECRET_KEY = ENV.secret_key
@@ -32,9 +32,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.health.HealthCheckMiddleware",  # /healthz for probes over plain http: before the https redirect
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "config.request_checks.RejectNulMiddleware",  # 400 for NUL in path, query or JSON body (PostgreSQL refuses it)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -71,6 +73,20 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One cache shared by every web process: API rate-limit counters and Prefer: wait slots (accounts/throttling.py,
+# generation/waiting.py). Redis when REDIS_URL is set (production, tests); embedded mode runs one web process,
+# where a memory cache is enough. Short socket timeouts: a Redis outage must not hang requests (callers fail open).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": ENV.redis_url,
+        "KEY_PREFIX": f"gasang:{ENV.celery_key_prefix}",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    if ENV.redis_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gasang"}
+}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -78,6 +94,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["accounts.login_throttle.ThrottledModelBackend"]
+# Login throttling (accounts/login_throttle.py): this many failures per account / per client IP within
+# LOGIN_LOCKOUT_SECONDS lock that account / address for LOGIN_LOCKOUT_SECONDS. The client IP honours
+# REST_FRAMEWORK["NUM_PROXIES"] (API_NUM_PROXIES) like the API rate limits.
+LOGIN_MAX_FAILURES_PER_ACCOUNT = ENV.login_max_failures_per_account
+LOGIN_MAX_FAILURES_PER_IP = ENV.login_max_failures_per_ip
+LOGIN_LOCKOUT_SECONDS = ENV.login_lockout_seconds
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -110,6 +133,7 @@ DEFAULT_FROM_EMAIL = ENV.default_from_email
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.throttling.FailedAuthGuard",  # first: an address over its failed-auth limit gets 429
         "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -119,7 +143,24 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "accounts.api_errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "accounts.api_metadata.ApiMetadata",  # OPTIONS: methods and media types, no fields
+    # Rate limits (accounts/throttling.py): 429 + Retry-After once a bucket is full for the current window.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttling.JobCreateRateThrottle",
+        "accounts.throttling.TokenRateThrottle",
+        "accounts.throttling.StoreRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "job_create": ENV.api_rate_job_create,
+        "token": ENV.api_rate_token,
+        "store": ENV.api_rate_store,
+        "auth_failures": ENV.api_rate_auth_failures,
+    },
+    "NUM_PROXIES": ENV.api_num_proxies,
 }
+PREFER_WAIT_MAX_SECONDS = ENV.prefer_wait_max_seconds
+PREFER_WAIT_PER_PROCESS = ENV.prefer_wait_per_process
+PREFER_WAIT_PER_STORE = ENV.prefer_wait_per_store
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gasang API",
     "DESCRIPTION": "Virtual model faces for online stores: presets, product shots, faces and generation jobs.",
@@ -146,12 +187,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = QUEUE_DEFAULT
-CELERY_TASK_QUEUES = [Queue(QUEUE_GPU), Queue(QUEUE_EVENTS), Queue(QUEUE_DEFAULT)]
+CELERY_TASK_QUEUES = [Queue(QUEUE_GPU), Queue(QUEUE_EVENTS), Queue(QUEUE_DEFAULT), Queue(QUEUE_WEBHOOKS)]
+CELERY_TASK_ROUTES = {"generation.deliver_webhook": {"queue": QUEUE_WEBHOOKS}}  # retries stay on that queue too
 CELERY_TASK_ALWAYS_EAGER = ENV.celery_always_eager
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Overage that Stripe did not accept yet (network, outage) is retried until it is reported once.
     "report-pending-meter-events": {"task": "billing.report_pending_meter_events", "schedule": 300.0},
+    # Direct uploads whose presigned URL expired: unconfirmed shots and whatever was uploaded to their keys.
+    "expire-direct-uploads": {"task": "catalog.expire_direct_uploads", "schedule": 600.0},
 }
 
 STRIPE_SECRET_KEY = ENV.stripe_secret_key
@@ -160,11 +204,26 @@ STRIPE_API_VERSION = ENV.stripe_api_version
 STRIPE_API_BASE = ENV.stripe_api_base
 STRIPE_METER_EVENT_NAME = ENV.stripe_meter_event_name
 BILLING_GRACE_DAYS = ENV.billing_grace_days
+# A running job not heard from (heartbeat, progress) for this long is queued again by the outbox relay.
+JOB_LEASE_SECONDS = ENV.job_lease_seconds
+
+# Outgoing webhooks (generation/webhooks.py, generation/webhook_http.py). Secrets are stored encrypted with
+# WEBHOOK_SECRET_KEY (production requires one; elsewhere a fixed development key). Deliveries go only to https://
+# URLs on public addresses; local and test settings also allow http:// and loopback (production never does).
+WEBHOOK_SECRET_KEY = ENV.webhook_secret_key or "development-only-webhook-secret-key-not-secret"
+WEBHOOK_ALLOW_HTTP = False
+WEBHOOK_ALLOW_LOOPBACK = False
+WEBHOOK_CONNECT_TIMEOUT = ENV.webhook_connect_timeout
+WEBHOOK_READ_TIMEOUT = ENV.webhook_read_timeout
+WEBHOOK_MAX_ENDPOINTS = ENV.webhook_max_endpoints  # per store; creating one more answers 400
+WEBHOOK_MAX_IN_FLIGHT = ENV.webhook_max_in_flight  # deliveries of one store being sent at once; the rest wait
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Invitation and password-reset secrets in logged URLs become [redacted] (config/log_redaction.py).
+    "filters": {"redact_secrets": {"()": "config.log_redaction.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": ENV.log_level},
 }

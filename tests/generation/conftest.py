@@ -52,9 +52,9 @@ def stack(s3_server, s3_bucket, tmp_path, services):
     from tests.stack import Stack, stack_env
 
     running = Stack(env=stack_env(s3_server, s3_bucket), log_dir=tmp_path)
-    for name in ("gpu", "events", "relay"):
+    for name in ("gpu", "events", "webhooks", "relay"):
         running.start(name)
     yield running
     running.stop()
-    for name in ("gpu", "events", "relay"):
+    for name in ("gpu", "events", "webhooks", "relay"):
         print(f"----- {name} log -----\n{running.log(name)[-4000:]}")

@@ -1,4 +1,9 @@
-"""Publish committed outbox messages to the broker: woken by PostgreSQL NOTIFY, retrying while it is down."""
+"""Publish committed outbox messages to the broker: woken by PostgreSQL NOTIFY, retrying while it is down.
+
+Every few seconds it also sweeps (generation/leases.py): running jobs whose lease ran out are queued again, and
+a Redis that lost its data has its queued jobs queued again; jobs still queued long after dispatch are queued
+again after ``--requeue-after`` (a broker that lost a message without losing its marker).
+"""
 
 import logging
 import time
@@ -7,11 +12,15 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from generation import leases
 from generation.dispatch import requeue_stale_jobs
 from generation.outbox import RelayWakeups, relay_pending
 from generation.services import output_label_for
 
 log = logging.getLogger(__name__)
+
+REQUEUE_AFTER_SECONDS = 300.0
+SWEEP_EVERY_SECONDS = 5.0
 
 
 class Command(BaseCommand):
@@ -25,12 +34,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--requeue-after",
             type=float,
-            default=1800,
+            default=REQUEUE_AFTER_SECONDS,
             help="queue again jobs still queued this many seconds after dispatch",
         )
+        parser.add_argument(
+            "--sweep-every",
+            type=float,
+            default=SWEEP_EVERY_SECONDS,
+            help="seconds between sweeps for expired job leases and a broker that lost its data",
+        )
 
-    def handle(self, *args, once: bool = False, interval: float = 0.5, requeue_after: float = 1800, **options):
-        next_sweep = 0.0
+    def handle(self, *args, once=False, interval=0.5, requeue_after=REQUEUE_AFTER_SECONDS,
+               sweep_every=SWEEP_EVERY_SECONDS, **options):
+        next_sweep = next_requeue = 0.0
         wakeups = RelayWakeups()
         while True:
             try:
@@ -38,7 +54,10 @@ class Command(BaseCommand):
                 if sent:
                     log.info("relayed %d outbox message(s)", sent)
                 if time.monotonic() >= next_sweep:
-                    next_sweep = time.monotonic() + min(60.0, requeue_after)
+                    next_sweep = time.monotonic() + sweep_every
+                    leases.sweep(label_for=output_label_for)
+                if time.monotonic() >= next_requeue:
+                    next_requeue = time.monotonic() + min(60.0, requeue_after)
                     requeued = requeue_stale_jobs(
                         older_than=timedelta(seconds=requeue_after), label_for=output_label_for
                     )

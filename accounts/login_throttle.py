@@ -1,0 +1,141 @@
+"""Password-guessing brakes for the dashboard and admin logins: per account and per client IP.
+
+``LOGIN_MAX_FAILURES_PER_ACCOUNT`` failed logins for one e-mail address (from anywhere), or
+``LOGIN_MAX_FAILURES_PER_IP`` failed logins from one address (for any accounts), within
+``LOGIN_LOCKOUT_SECONDS`` lock that account / that address for ``LOGIN_LOCKOUT_SECONDS``: every attempt is refused
+then, even with the right password. Counters live in Django's default cache, which is Redis in production, so
+every gunicorn worker sees the same counts. Windows and locks are timestamps stored with the counters (the cache's
+own expiry only cleans up), so the clock decides, not the cache server.
+
+If the cache cannot be reached, logins are not throttled (and a warning is logged): an outage of Redis must not
+lock every seller out of the dashboard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import ngettext
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+KEY_PREFIX = "login-throttle"
+
+
+def client_ip(request) -> str:
+    """The caller's address; ``X-Forwarded-For`` counts only through ``API_NUM_PROXIES`` trusted proxies."""
+    return BaseThrottle().get_ident(request) or "unknown"
+
+
+def _buckets(request, username: str | None) -> list[tuple[str, int]]:
+    """(cache key stem, failure limit) for the account and for the client IP."""
+    buckets = []
+    if username:
+        account = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+        buckets.append((f"{KEY_PREFIX}:account:{account}", settings.LOGIN_MAX_FAILURES_PER_ACCOUNT))
+    if request is not None:
+        ip = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+        buckets.append((f"{KEY_PREFIX}:ip:{ip}", settings.LOGIN_MAX_FAILURES_PER_IP))
+    return buckets
+
+
+def retry_after(*, request, username: str | None) -> int | None:
+    """Seconds until this account or address may try again, or None when it may try now."""
+    now = time.time()
+    try:
+        locks = cache.get_many([f"{stem}:locked-until" for stem, _limit in _buckets(request, username)])
+    except Exception:  # noqa: BLE001 - any cache failure: fail open, see the module docstring
+        logger.warning("login throttle: cache unavailable, not throttling", exc_info=True)
+        return None
+    waits = [until - now for until in locks.values() if until and until > now]
+    return math.ceil(max(waits)) if waits else None
+
+
+def record_failure(*, request, username: str | None) -> None:
+    """Count a failed login for the account and the address; lock whichever reached its limit."""
+    try:
+        for stem, limit in _buckets(request, username):
+            _count(stem, limit)
+    except Exception:  # noqa: BLE001 - any cache failure: fail open, see the module docstring
+        logger.warning("login throttle: cache unavailable, failure not counted", exc_info=True)
+
+
+def record_success(*, username: str | None) -> None:
+    """A correct password clears the account's failures (never the address's: that would let one own
+    account reset a guessing run against others)."""
+    try:
+        for stem, _limit in _buckets(None, username):
+            cache.delete_many([f"{stem}:count", f"{stem}:since"])
+    except Exception:  # noqa: BLE001 - any cache failure: fail open
+        logger.warning("login throttle: cache unavailable, success not recorded", exc_info=True)
+
+
+def _count(stem: str, limit: int) -> None:
+    window = settings.LOGIN_LOCKOUT_SECONDS
+    now = time.time()
+    since = cache.get(f"{stem}:since")
+    if since is not None and now - since >= window:  # the stored start, not the cache's TTL, ends a window
+        cache.delete_many([f"{stem}:count", f"{stem}:since"])
+        since = None
+    if since is None:  # add() is atomic: of two first failures at once, both are counted
+        cache.add(f"{stem}:since", now, timeout=window)
+        cache.add(f"{stem}:count", 0, timeout=window)
+    try:
+        failures = cache.incr(f"{stem}:count")
+    except ValueError:  # expired between the calls
+        failures = 1
+        cache.set(f"{stem}:count", failures, timeout=window)
+    if failures >= limit:
+        cache.set(f"{stem}:locked-until", now + window, timeout=window)
+        cache.delete_many([f"{stem}:count", f"{stem}:since"])  # after the lock, a fresh allowance
+
+
+def refusal_message(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return ngettext(
+        "Too many failed login attempts. Try again in %(minutes)d minute.",
+        "Too many failed login attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+class ThrottledModelBackend(ModelBackend):
+    """``ModelBackend`` that refuses locked accounts/addresses before checking the password, and counts failures.
+
+    Every password login goes through it (dashboard, admin); a request-less ``authenticate()`` (scripts, the test
+    client's ``login()``) is not throttled.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return super().authenticate(request, username=username, password=password, **kwargs)
+        account = username if username is not None else kwargs.get(get_user_model().USERNAME_FIELD)
+        if retry_after(request=request, username=account):
+            raise PermissionDenied("login throttled")  # authenticate() turns this into a failed login
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            record_failure(request=request, username=account)
+        else:
+            record_success(username=account)
+        return user
+
+
+class ThrottledLoginFormMixin:
+    """For ``AuthenticationForm`` subclasses: a locked account/address gets a clear message, not "wrong password"."""
+
+    throttled_for: int | None = None
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        self.throttled_for = retry_after(request=self.request, username=username)
+        if self.throttled_for:
+            raise ValidationError(refusal_message(self.throttled_for), code="throttled")
+        return super().clean()
