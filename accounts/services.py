@@ -35,7 +35,7 @@ def store_create(*, owner: User, name: str, locale: str = Store.Locale.KOREAN) -
     store.save()
     Membership.objects.create(user=owner, store=store, role=Role.OWNER)
     for hook in STORE_CREATED_HOOKS:
-        hook(store)
+        hook(store=store)
     return store
 
 
@@ -174,7 +174,7 @@ def store_update(*, store: Store, name: str | None = None, locale: str | None = 
     return store
 
 
-def require_role(membership: Membership | None, minimum: str) -> Membership:
+def require_role(*, membership: Membership | None, minimum: str) -> Membership:
     if membership is None or not membership.has_role(minimum):
         raise PermissionDenied(_("Your role in this store does not allow this."))
     return membership

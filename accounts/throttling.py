@@ -12,7 +12,7 @@ Buckets, with rates in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (``API_RATE_
 A counter is one cache key per bucket and window (``INCR``: exact across processes), expiring with the window, so
 a client can get up to twice a limit through across a window boundary, never more. A request turned away by one
 bucket is not counted by the buckets checked after it. When the cache cannot be reached no limit is applied (the
-API must outlive a Redis outage); config/shared_cache.py logs it.
+API must outlive a Redis outage); core/shared_cache.py logs it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts.authentication import ApiTokenAuthentication
 from accounts.models import ApiToken
-from config import shared_cache
+from core import shared_cache
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PERIOD_NAMES = {1: _("second"), 60: _("minute"), 3600: _("hour"), 86400: _("day")}
@@ -151,7 +151,7 @@ class StoreRateThrottle(_StoreThrottle):
 class FailedAuthGuard(BaseAuthentication):
     """The first authenticator: refuses (429) an address that has had too many 401s in the current window.
 
-    It authenticates nobody; the failures are counted by ``record_auth_failure`` (accounts/api_errors.py).
+    It authenticates nobody; the failures are counted by ``record_auth_failure`` (core/api_errors.py).
     """
 
     def authenticate(self, request) -> None:

@@ -38,7 +38,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gpu_worker.engines import get_engine  # noqa: E402
+from gpu_worker.engines.selection import ENGINE_CHOICES, choose_engine  # noqa: E402
 from gpu_worker.face.detect import Face, analyze, face_at  # noqa: E402
 from gpu_worker.face.embed import distance, embedding  # noqa: E402
 from gpu_worker.face.errors import FaceEngineError  # noqa: E402
@@ -164,6 +164,7 @@ def main() -> int:
     parser.add_argument("--shape-keep", type=float, default=None)
     parser.add_argument("--out", default=str(REPO / "bench" / "out"))
     parser.add_argument("--speed-only", action="store_true", help="only time the 3-megapixel swap")
+    parser.add_argument("--engine", choices=ENGINE_CHOICES, default="classical", help="which swap engine to measure")
     args = parser.parse_args()
     cv2.setNumThreads(1)  # the speed goal is per core
     if not FACES.is_dir():
@@ -184,7 +185,8 @@ def main() -> int:
     targets = [make_target(p.name, p.image, int(np.argmax([f.size for f in analyze(p.image)]))) for p in people]
     for photo, idx in (("2008_002506.jpg", 1), ("2008_001322.jpg", 2), ("2009_004587.jpg", 0), ("2008_001009.jpg", 0)):
         targets.append(make_target(f"{photo}#{idx}", read_image(FACES / photo), idx))
-    swap = get_engine("swap")
+    swap, reason = choose_engine("swap", engine=args.engine)
+    print(f"engine: {swap.NAME}:{swap.VERSION} ({reason})")
     params = {} if args.shape_keep is None else {"shape_keep": args.shape_keep}
     rows, sheet = [], []
     print(f"{'source A':>14} {'target B':>20} {'d(A)':>6} {'d(B)':>6} {'lm_err':>7} {'cpu s/MP':>8}  note")

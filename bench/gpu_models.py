@@ -11,7 +11,7 @@ IR-SE50 ArcFace at 112, pSp encoder at 256, PSGAN at 256 (batch 1 only: its atte
 source with one reference), BiSeNet parsing at 512. Weights are recipe weights (``--weights recipe``,
 deterministic, needs ../shared/conformance) or PyTorch's default init (``--weights init``, faster to
 build): timing does not depend on the values. fp16 means CUDA autocast, as the engines run it
-(``gpu_worker.neural.runtime.inference``); CPU always runs fp32, so CPU fp16 rows are skipped.
+(``gpu_worker.engines.runtime.inference``); CPU always runs fp32, so CPU fp16 rows are skipped.
 
 Timing: ``--warmup`` untimed iterations, then ``--iters`` timed ones between two
 ``torch.cuda.synchronize()``; latency = wall time per batch, throughput = images per second.
@@ -55,12 +55,12 @@ def build_model(name: str, weights: str, device: str):
     import torch
 
     from gpu_worker.models import build
-    from gpu_worker.neural.runtime import conformance_io, shared_dir
+    from tests.gpu_worker.conformance_support import conformance_io, shared_dir
 
     manifest = json.loads((shared_dir() / "conformance" / name / "manifest.json").read_text())
     model = build(name, **manifest["build_kwargs"])
     if weights == "recipe":
-        from gpu_worker.models.recipe import recipe_state_dict
+        from gpu_worker.weights.recipe import recipe_state_dict
 
         model.load_state_dict(recipe_state_dict(model, conformance_io(name)["weights"]["rules"]), strict=True)
     return model.to(device).eval().requires_grad_(False), torch
@@ -111,7 +111,7 @@ def make_cases(weights: str, device: str) -> dict[str, tuple[Callable[[int], Cal
         return lambda: net(x)[0]
 
     def psgan(b: int):
-        from gpu_worker.neural.runtime import shared_dir
+        from tests.gpu_worker.conformance_support import shared_dir
 
         net = model("psgan")
         io = torch.load(shared_dir() / "conformance" / "psgan" / "io.pt", map_location=device, weights_only=True)
@@ -134,7 +134,7 @@ def time_step(step: Callable[[], object], device: str, dtype: str, warmup: int, 
     """(seconds per iteration, peak MiB) of ``step`` under the engines' inference context."""
     import torch
 
-    from gpu_worker.neural.runtime import inference
+    from gpu_worker.engines.runtime import inference
 
     cuda = device == "cuda"
     with inference(device, dtype):

@@ -413,7 +413,7 @@ def _seed() -> None:
     from accounts import services
     from accounts.models import User
     from catalog.models import ModelFace, ProductShot
-    from config import objectstore
+    from core import objectstore
     from tests.generation.photos import astronaut, grace_hopper, jpeg_bytes
 
     email = f"bench-{uuid.uuid4().hex[:8]}@gasang.local"

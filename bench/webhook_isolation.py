@@ -26,53 +26,39 @@ import json
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import ROOT, ApiClient, bench_env, machine_note, on_exit, say, wait_for, write_json  # noqa: E402
 
+from tests.generation.receivers import Receiver  # noqa: E402
+
 TERMINAL = ("succeeded", "failed", "canceled")
 
 
-class SlowReceiver:
-    """Answers every POST with 200 after ``delay`` seconds; counts what it received and answered."""
+class SlowReceiver(Receiver):
+    """tests/generation/receivers.py's receiver, answering every POST with 200 after ``delay`` seconds; counts what it
+    received and answered and notes when the first request came."""
 
     def __init__(self, delay: float) -> None:
-        self.received = 0
-        self.answered = 0
         self.first_request_at: float | None = None
-        lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("content-length") or 0))
-                with lock:
-                    receiver.received += 1
-                    if receiver.first_request_at is None:
-                        receiver.first_request_at = time.monotonic()
-                time.sleep(delay)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                with lock:
-                    receiver.answered += 1
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(hold=True, hold_seconds=delay, on_request=self._noted)
         on_exit("slow webhook receiver", self.server.shutdown)
 
+    def _noted(self, path: str) -> None:
+        if self.first_request_at is None:
+            self.first_request_at = time.monotonic()
+
+    @property
+    def received(self) -> int:
+        return len(self.requests)
+
     def reset(self) -> None:
-        self.received = self.answered = 0
+        self.requests.clear()
+        self.paths.clear()
+        self.answered = 0
         self.first_request_at = None
 
 
@@ -120,7 +106,7 @@ def _seed_store_b(url: str, endpoints: int) -> None:
     from accounts import services
     from accounts.models import User
     from catalog.models import ProductShot
-    from config import objectstore
+    from core import objectstore
     from generation.models import WebhookEndpoint
     from generation.webhooks import webhook_endpoint_create
     from tests.generation.photos import astronaut, jpeg_bytes

@@ -14,15 +14,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from billing.models import CreditPrice
+from gpu_worker.spec import JOB_KINDS
 
-DEFAULT_CREDIT_PRICES = {
-    "generate_face": 1,
-    "swap": 1,
-    "restore": 1,
-    "makeup": 1,
-    "pipeline": 2,
-    "second_generation": 2,
-}
+# One credit per job kind of gpu_worker.spec, two for the kinds that run two engines or more.
+DEFAULT_CREDIT_PRICES = {**dict.fromkeys(JOB_KINDS, 1), "pipeline": 2, "second_generation": 2}
 PRICE_LIST_SECONDS = 60.0
 
 _lock = threading.Lock()

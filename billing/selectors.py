@@ -63,7 +63,7 @@ class Balance:
 def balance(*, store: Store) -> Balance:
     """The store's plan and credits for the current period (the one the next job would open, when the last one
     has run out: its credits are all still there)."""
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     period = periods.period_preview(account=account, at=timezone.now())
     totals = period_totals(period=period)
     reports = MeterEventReport.objects.filter(period=period) if period.pk else MeterEventReport.objects.none()

@@ -71,7 +71,7 @@ def plan_get(*, code: str) -> Plan:
     return plan
 
 
-def billing_account_for(store: Store) -> BillingAccount:
+def billing_account_for(*, store: Store) -> BillingAccount:
     """The store's billing account, created on the free plan the first time it is needed."""
     account = BillingAccount.objects.select_related("plan", "credit_period__plan").filter(store=store).first()
     if account is None:
@@ -95,7 +95,7 @@ def _account_row(store: Store, *, lock: bool) -> BillingAccount | None:
 def _locked_account(store: Store) -> BillingAccount:
     account = _account_row(store, lock=True)
     if account is None:
-        billing_account_for(store)
+        billing_account_for(store=store)
         account = _account_row(store, lock=True)
     return account
 
@@ -114,7 +114,7 @@ def _reserving_period(store: Store, at: datetime) -> tuple[BillingAccount, Credi
     return account, periods.period_current(account=account, at=at)
 
 
-def period_day(period: CreditPeriod, zone_name: str | None) -> str:
+def period_day(*, period: CreditPeriod, zone_name: str | None) -> str:
     """The period's first day in the store's time zone, e.g. 2026-12-01."""
     return f"{period.starts_at.astimezone(zone_of(zone_name)):%Y-%m-%d}"
 
@@ -185,7 +185,7 @@ def credits_reserve(*, job) -> LedgerEntry:
             raise QuotaExceeded(
                 f"This {job.kind} job costs {cost} credit{'s' if cost != 1 else ''}, but your store has {left} of "
                 f"its {allowance} {plan.name} plan credits left for the period that started "
-                f"{period_day(period, job.store.time_zone)}. {UPGRADE_HINT}"
+                f"{period_day(period=period, zone_name=job.store.time_zone)}. {UPGRADE_HINT}"
             )
     entry = LedgerEntry(
         store=job.store, job=job, kind=LedgerEntry.Kind.RESERVE, credits=cost, plan=plan, period=period,
@@ -264,7 +264,7 @@ def credits_release(*, job) -> LedgerEntry | None:
 def meter_report_create(*, job, account: BillingAccount, credits: int, period: CreditPeriod) -> MeterEventReport:
     """Record the overage to report and queue its delivery after commit. The job id is both Stripe's
     ``identifier`` (Stripe dedupes on it) and the root of our idempotency key."""
-    from generation.outbox import outbox_enqueue
+    from core.outbox import outbox_enqueue
 
     report = MeterEventReport(
         job=job,

@@ -47,7 +47,7 @@ def customer_ensure(*, store: Store, email: str = "") -> str:
     The Stripe call happens outside any row lock (job creation must not wait on Stripe); two racing requests
     send the same idempotency key, so Stripe answers both with the same customer, and the first save wins.
     """
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     if account.stripe_customer_id:
         return account.stripe_customer_id
     customer_id = stripe_api.customer_create(
@@ -67,7 +67,7 @@ def checkout_start(*, store: Store, plan_code: str, email: str, success_url: str
     plan = Plan.objects.filter(code=plan_code, is_public=True).exclude(stripe_price_id="").first()
     if plan is None:
         raise ValidationError({"plan": f"'{plan_code}' is not a plan you can subscribe to."})
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     if account.stripe_subscription_id and account.subscription_status in PLAN_STATUSES:
         # A second Checkout would start a second subscription; plan changes go through the portal.
         raise ValidationError({"plan": f"Your store already subscribes to the {account.plan.name} plan; change "
@@ -86,7 +86,7 @@ def checkout_start(*, store: Store, plan_code: str, email: str, success_url: str
 
 def portal_url(*, store: Store, return_url: str) -> str:
     """The Stripe customer portal for the store (payment method, invoices, plan changes, cancel)."""
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     if not account.stripe_customer_id:
         raise ValidationError({"detail": "Your store has no Stripe customer yet; subscribe to a plan first."})
     return stripe_api.portal_session_create(customer_id=account.stripe_customer_id, return_url=return_url)
@@ -130,7 +130,7 @@ def _account_for(event: dict, fetched: dict) -> BillingAccount | None:
     store = Store.objects.filter(pk=store_id).first() if str(store_id or "").isdigit() else None
     if store is None:
         return None
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     if customer and not account.stripe_customer_id:
         account.stripe_customer_id = customer
     return account
@@ -199,7 +199,7 @@ def _upsert_invoice(account: BillingAccount, invoice: dict) -> None:
     )
 
 
-def stripe_event_process(event: dict) -> str:
+def stripe_event_process(*, event: dict) -> str:
     """Apply one verified Stripe event, once. Returns what happened ("applied: …", "duplicate", "ignored: …").
 
     Raises ``stripe_api.StripeError`` when a refetch fails; nothing is recorded then, so Stripe's retry of the

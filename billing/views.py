@@ -25,7 +25,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         log.warning("rejected a Stripe webhook: %s", exc)
         return JsonResponse({"detail": "Invalid Stripe signature.", "code": "invalid_signature"}, status=400)
     try:
-        outcome = stripe_event_process(event)
+        outcome = stripe_event_process(event=event)
     except stripe_api.StripeError as exc:
         log.warning("Stripe event %s not applied yet: %s", event.get("id"), exc)
         return JsonResponse({"detail": "Could not reach Stripe; retry later.", "code": "unavailable"}, status=503)

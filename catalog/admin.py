@@ -4,27 +4,21 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from catalog import faces
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
-from config import objectstore
+from core import objectstore
 
 
 def _curate(modeladmin: admin.ModelAdmin, request, queryset, action: str) -> None:
-    done, refused = 0, []
-    for face in queryset:
-        try:
-            faces.face_curate(face=face, action=action, curator=request.user)
-            done += 1
-        except ValidationError as exc:
-            refused.append(f"{face}: {' '.join(exc.messages)}")
+    done, refused = faces.faces_curate(faces=queryset, action=action, curator=request.user)
     if done:
         past = {"approve": "Approved", "reject": "Rejected", "publish": "Published"}[action]
         modeladmin.message_user(request, f"{past} {done} face(s).", messages.SUCCESS)
     if refused:
-        modeladmin.message_user(request, "Not changed — " + "; ".join(refused), messages.WARNING)
+        why = "; ".join(f"{face}: {message}" for face, message in refused)
+        modeladmin.message_user(request, "Not changed — " + why, messages.WARNING)
 
 
 class GalleryFaceAddForm(forms.ModelForm):

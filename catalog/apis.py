@@ -8,7 +8,6 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from accounts.query_params import validated_query
 from accounts.tenancy import StoreScopedAPIView, StoreScopedViewSet
 from catalog import faces, selectors, services
 from catalog.images import MAX_UPLOAD_BYTES, ImageRejected, too_large
@@ -29,6 +28,7 @@ from catalog.serializers import (
     UploadBeganSerializer,
     UploadBeginSerializer,
 )
+from core.query_params import validated_query
 
 MULTIPART_SLACK = 64 * 1024  # form boundaries and the other fields around the file
 _STATUS_BY_CODE = {"too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
@@ -156,7 +156,8 @@ class FaceViewSet(ImageUploadMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     def scope_queryset(self, queryset):
         if self.action != "list":
             return queryset
-        return selectors.with_tags(queryset, validated_query(self.request, FaceFilterSerializer).get("tags"))
+        tags = validated_query(self.request, FaceFilterSerializer).get("tags")
+        return selectors.with_tags(queryset=queryset, tags=tags)
 
     @extend_schema(
         request={"multipart/form-data": FaceUploadSerializer},
@@ -209,8 +210,8 @@ class GalleryViewSet(StoreScopedViewSet):
         if query["scope"] == "public":
             return selectors.published_gallery(tags=tags)
         if query["scope"] == "store":
-            return selectors.with_tags(selectors.store_faces(self.request.store), tags)
-        return selectors.usable_faces(self.request.store, tags=tags)
+            return selectors.with_tags(queryset=selectors.store_faces(store=self.request.store), tags=tags)
+        return selectors.usable_faces(store=self.request.store, tags=tags)
 
     @extend_schema(parameters=[GalleryFilterSerializer], responses=GalleryFaceSerializer(many=True))
     def list(self, request):
@@ -219,7 +220,7 @@ class GalleryViewSet(StoreScopedViewSet):
 
     @extend_schema(responses=GalleryFaceSerializer)
     def retrieve(self, request, pk=None):
-        face = selectors.usable_face(request.store, pk)
+        face = selectors.usable_face(store=request.store, face_id=pk)
         if face is None:
             raise exceptions.NotFound()
         return Response(GalleryFaceSerializer(face).data)
@@ -232,7 +233,7 @@ class StoreModelApi(StoreScopedAPIView):
 
     @extend_schema(responses=StoreModelSerializer)
     def get(self, request):
-        options = selectors.store_options(request.store) or StoreOptions(store=request.store)
+        options = selectors.store_options(store=request.store) or StoreOptions(store=request.store)
         return Response(StoreModelSerializer(options).data)
 
     @extend_schema(request=StoreModelInputSerializer, responses=StoreModelSerializer)
@@ -242,7 +243,7 @@ class StoreModelApi(StoreScopedAPIView):
         face_id = serializer.validated_data["face_id"]
         face = None
         if face_id is not None:
-            face = selectors.usable_face(request.store, face_id)
+            face = selectors.usable_face(store=request.store, face_id=face_id)
             if face is None:
                 raise exceptions.ValidationError(
                     {"face_id": ["Pick one of your own faces or a published gallery face."]}

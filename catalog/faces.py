@@ -2,12 +2,13 @@
 public gallery and its curation by staff.
 
 Keyword-only functions raising Django ``ValidationError`` on bad input (``ImageRejected`` for an unacceptable
-image). Objects are written through ``config.objectstore`` only.
+image). Objects are written through ``core.objectstore`` only.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from catalog.images import clean_image
 from catalog.models import ModelFace
 from catalog.selectors import faces_kept_from_jobs, store_faces, store_presets
 from catalog.tags import clean_tags
-from config import objectstore
+from core import objectstore
 
 
 def _face_key(store: Store | None, ext: str) -> str:
@@ -69,7 +70,7 @@ def face_upload(
 def _next_face_name(store: Store, base: str) -> str:
     """``"<base> <n>"`` with n one more than the highest number the store's faces already use after ``base``."""
     prefix = f"{base} "
-    names = store_faces(store).filter(name__startswith=prefix).values_list("name", flat=True)
+    names = store_faces(store=store).filter(name__startswith=prefix).values_list("name", flat=True)
     used = [name.removeprefix(prefix) for name in names]
     return f"{prefix}{max((int(n) for n in used if n.isdigit()), default=0) + 1}"
 
@@ -85,12 +86,12 @@ def face_keep_generated(
     face kept the first time. Raises ValidationError when the candidate's image is no longer stored.
     The caller checks that the job is the store's own succeeded generate_face job.
     """
-    kept = faces_kept_from_jobs(store, [job_id]).first()
+    kept = faces_kept_from_jobs(store=store, job_ids=[job_id]).first()
     if kept is not None:
         return kept
     if not image_key or not objectstore.exists(image_key):
         raise ValidationError(_("This candidate's image is no longer stored. Generate new candidates."))
-    preset = store_presets(store).filter(pk=preset_id).first() if preset_id else None
+    preset = store_presets(store=store).filter(pk=preset_id).first() if preset_id else None
     tags = clean_tags(preset.params.get("face_tags") or []) if preset else []
     base = preset.name if preset else _("Generated face")
     ext = image_key.rsplit(".", 1)[-1] if "." in image_key.rsplit("/", 1)[-1] else "png"
@@ -105,7 +106,7 @@ def face_keep_generated(
             face.save()
     except (IntegrityError, ValidationError):
         objectstore.delete(key)
-        kept = faces_kept_from_jobs(store, [job_id]).first()  # a concurrent keep of the same job won
+        kept = faces_kept_from_jobs(store=store, job_ids=[job_id]).first()  # a concurrent keep of the same job won
         if kept is None:
             raise
         return kept
@@ -193,3 +194,16 @@ def face_curate(*, face: ModelFace, action: str, curator: User) -> ModelFace:
     if target == ModelFace.Curation.PUBLISHED and face.store_id is not None:
         _publish_store_submission(face, curator)
     return face
+
+
+def faces_curate(*, faces: Iterable[ModelFace], action: str, curator: User) -> tuple[int, list[tuple[ModelFace, str]]]:
+    """``face_curate`` for each face (the admin's actions and the dashboard's bulk form): each face on its own, a
+    refused one does not stop the others. Returns (how many changed, [(face, why it was refused), ...])."""
+    done, refused = 0, []
+    for face in faces:
+        try:
+            face_curate(face=face, action=action, curator=curator)
+            done += 1
+        except ValidationError as exc:
+            refused.append((face, " ".join(exc.messages)))
+    return done, refused

@@ -5,10 +5,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.query_params import TagsQueryField
 from catalog.images import CONTENT_TYPES, MAX_UPLOAD_BYTES
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
-from config import objectstore
+from core import objectstore
+from core.query_params import TagsQueryField
 
 
 class ImageUrlField(serializers.Field):
@@ -145,7 +145,7 @@ class GalleryFaceSerializer(FaceSerializer):
 
 
 class FaceFilterSerializer(serializers.Serializer):
-    """Query parameters of GET /api/v1/faces/ (accounts/query_params.py)."""
+    """Query parameters of GET /api/v1/faces/ (core/query_params.py)."""
 
     tags = TagsQueryField()
 

@@ -2,7 +2,7 @@
 
 Every function is keyword-only and raises Django ``ValidationError`` on bad input (``ImageRejected``
 for unacceptable image uploads, itself a ``ValidationError`` carrying a machine-readable code).
-Objects are written through ``config.objectstore`` only.
+Objects are written through ``core.objectstore`` only.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from catalog.images import CONTENT_TYPES, MAX_UPLOAD_BYTES, ImageRejected, clean
 from catalog.models import DirectUpload, ModelFace, ProductShot, StoreOptions, StylePreset
 from catalog.selectors import usable_face
 from catalog.tags import clean_tags
-from config import objectstore
-from generation.outbox import outbox_enqueue
+from core import objectstore
+from core.outbox import outbox_enqueue
 from gpu_worker.spec import QUEUE_GPU, TASK_DETECT_FACES
 
 # ---- style presets -----------------------------------------------------------------------------
@@ -68,7 +68,7 @@ def _clean_params(*, store: Store, params: dict | None) -> dict:
         raise ValidationError({"params": _("face_ids must be a list of face ids.")})
     referenced = [*face_ids, *([params["makeup_face_id"]] if params.get("makeup_face_id") is not None else [])]
     for face_id in referenced:
-        if usable_face(store, face_id) is None:
+        if usable_face(store=store, face_id=face_id) is None:
             raise ValidationError({"params": _("Face %(id)s is not one of your faces or a published gallery face.")
                                    % {"id": face_id}})
     _strength(params, "makeup_strength")
@@ -129,7 +129,7 @@ def preset_delete(*, preset: StylePreset) -> None:
     preset.delete()
 
 
-def presets_seed_for_store(store: Store) -> list[StylePreset]:
+def presets_seed_for_store(*, store: Store) -> list[StylePreset]:
     """Give ``store`` the five default looks (idempotent: existing names are left alone)."""
     presets = []
     for seed in PRESET_SEEDS:
@@ -312,7 +312,7 @@ def store_options_update(*, store: Store, visible_ai_label: bool) -> StoreOption
 @transaction.atomic
 def store_model_set(*, store: Store, face: ModelFace | None) -> StoreOptions:
     """Pick the store's model face (or clear it with None). It must be the store's own or a published public face."""
-    if face is not None and usable_face(store, face.pk) is None:
+    if face is not None and usable_face(store=store, face_id=face.pk) is None:
         raise ValidationError({"face_id": _("Pick one of your own faces or a published gallery face.")})
     options = store_options_get_or_create(store=store)
     options.model_face = face

@@ -1,13 +1,13 @@
 """gunicorn's logger, redacted: ``gunicorn --logger-class config.gunicorn_logging.GunicornLogger``.
 
-Kept apart from config.log_redaction so that nothing but gunicorn imports gunicorn.
+Kept apart from core.log_redaction so that nothing but gunicorn imports gunicorn.
 """
 
 from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
-from config.log_redaction import RedactSecretsFilter, redact
+from core.log_redaction import RedactSecretsFilter, redact
 
 
 class GunicornLogger(Logger):

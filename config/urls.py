@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from config.health import healthz  # answered by config.health.HealthCheckMiddleware first; the route names it
+from core.health import healthz  # answered by core.health.HealthCheckMiddleware first; the route names it
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -44,10 +44,10 @@ def signup(request):
 @store_page()
 def home(request):
     store = request.store
-    options = catalog.store_options(store)
-    shots = catalog.store_product_shots(store)
+    options = catalog.store_options(store=store)
+    shots = catalog.store_product_shots(store=store)
     context = {
-        "recent_jobs": generation_selectors.store_jobs(store)[:8],
+        "recent_jobs": generation_selectors.store_jobs(store=store)[:8],
         "shot_count": shots.count(),
         "model_face": options.model_face if options else None,
         "credits": billing_selectors.balance(store=store).remaining,

@@ -29,15 +29,15 @@ MIN_CONTRIBUTORS = 3  # generation blends at least three faces (generation.input
 
 @store_page()
 def preset_list(request):
-    presets = list(selectors.store_presets(request.store))
+    presets = list(selectors.store_presets(store=request.store))
     for preset in presets:
-        preset.preview = list(selectors.usable_faces(request.store, tags=preset.params.get("face_tags"))[:4])
+        preset.preview = list(selectors.usable_faces(store=request.store, tags=preset.params.get("face_tags"))[:4])
     return render(request, "frontend/presets.html", {"presets": presets})
 
 
 @store_page(read_role=Role.EDITOR)
 def preset_edit(request, pk: int | None = None):
-    preset = get_object_or_404(selectors.store_presets(request.store), pk=pk) if pk else None
+    preset = get_object_or_404(selectors.store_presets(store=request.store), pk=pk) if pk else None
     form = PresetForm.for_preset(preset, request.POST or None) if preset else PresetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -52,7 +52,7 @@ def preset_edit(request, pk: int | None = None):
             return redirect("presets")
     preview = []
     if preset:
-        preview = list(selectors.usable_faces(request.store, tags=preset.params.get("face_tags"))[:8])
+        preview = list(selectors.usable_faces(store=request.store, tags=preset.params.get("face_tags"))[:8])
     return render(request, "frontend/preset_form.html", {"form": form, "preset": preset, "preview": preview})
 
 
@@ -61,7 +61,7 @@ def preset_edit(request, pk: int | None = None):
 
 @store_page()
 def shot_list(request):
-    shots = selectors.store_product_shots(request.store).filter(status="ready")[:60]
+    shots = selectors.store_product_shots(store=request.store).filter(status="ready")[:60]
     template = "frontend/_shot_grid.html" if request.GET.get("fragment") else "frontend/shots.html"
     return render(request, template, {"shots": shots,
                                       "pending": any(s.faces_state == "pending" for s in shots)})
@@ -69,9 +69,9 @@ def shot_list(request):
 
 @store_page()
 def shot_detail(request, pk: int):
-    shot = get_object_or_404(selectors.store_product_shots(request.store), pk=pk)
-    faces = list(selectors.usable_faces(request.store)[:100])
-    options = selectors.store_options(request.store)
+    shot = get_object_or_404(selectors.store_product_shots(store=request.store), pk=pk)
+    faces = list(selectors.usable_faces(store=request.store)[:100])
+    options = selectors.store_options(store=request.store)
     initial = {"face_index": 0, "face": options.model_face_id if options and options.model_face_id else None}
     form = ShotJobForm(request.POST or None, faces=faces, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -95,7 +95,7 @@ def shot_detail(request, pk: int):
 @require_POST
 @store_page()
 def shot_delete(request, pk: int):
-    shot = get_object_or_404(selectors.store_product_shots(request.store), pk=pk)
+    shot = get_object_or_404(selectors.store_product_shots(store=request.store), pk=pk)
     try:
         services.product_shot_delete(shot=shot)
     except ValidationError as exc:
@@ -113,8 +113,8 @@ def _gallery_faces(store, scope: str, tag: str):
     if scope == "public":
         return selectors.published_gallery(tags=tags)
     if scope == "store":
-        return selectors.with_tags(selectors.store_faces(store), tags)
-    return selectors.usable_faces(store, tags=tags)
+        return selectors.with_tags(queryset=selectors.store_faces(store=store), tags=tags)
+    return selectors.usable_faces(store=store, tags=tags)
 
 
 @store_page()
@@ -122,9 +122,9 @@ def gallery(request):
     scope = request.GET.get("scope") if request.GET.get("scope") in GALLERY_SCOPES else "all"
     tag = request.GET.get("tag", "").strip().lower()
     faces = list(_gallery_faces(request.store, scope, tag)[:120])
-    all_tags = sorted({t for f in selectors.usable_faces(request.store) for t in (f.tags or [])})
-    options = selectors.store_options(request.store)
-    presets = selectors.store_presets(request.store)
+    all_tags = sorted({t for f in selectors.usable_faces(store=request.store) for t in (f.tags or [])})
+    options = selectors.store_options(store=request.store)
+    presets = selectors.store_presets(store=request.store)
     return render(request, "frontend/gallery.html", {
         "faces": faces, "scope": scope, "tag": tag, "all_tags": all_tags,
         "model_face_id": options.model_face_id if options else None,
@@ -136,7 +136,7 @@ def gallery(request):
 @require_POST
 @store_page()
 def store_model_set(request):
-    face = selectors.usable_face(request.store, request.POST.get("face"))
+    face = selectors.usable_face(store=request.store, face_id=request.POST.get("face"))
     if face is None:
         messages.error(request, _("That face is not available. Pick one of your faces or a published face."))
     else:
@@ -148,13 +148,13 @@ def store_model_set(request):
 @require_POST
 @store_page()
 def candidates_generate(request):
-    form = GenerateCandidatesForm(request.POST, presets=selectors.store_presets(request.store))
+    form = GenerateCandidatesForm(request.POST, presets=selectors.store_presets(store=request.store))
     if not form.is_valid():
         messages.error(request, _("Choose a style preset and how many candidates to make."))
         return redirect("gallery")
-    preset = selectors.store_presets(request.store).get(pk=form.cleaned_data["preset"])
+    preset = selectors.store_presets(store=request.store).get(pk=form.cleaned_data["preset"])
     contributors = preset.params.get("face_ids") or selectors.usable_faces(
-        request.store, tags=preset.params.get("face_tags") or None)[:3]
+        store=request.store, tags=preset.params.get("face_tags") or None)[:3]
     if len(contributors) < MIN_CONTRIBUTORS:
         messages.error(request, _("“%(preset)s” needs at least three gallery faces with its tags to blend; %(n)d "
                                   "found. Add tags that published faces carry to the preset, or choose another.")
@@ -189,8 +189,9 @@ def _candidate_ids(request) -> list[str]:
 
 @store_page()
 def candidates(request):
-    jobs = list(generation_selectors.candidate_jobs(request.store, _candidate_ids(request)))
-    kept = {face.generated_by_job: face for face in selectors.faces_kept_from_jobs(request.store, [j.pk for j in jobs])}
+    jobs = list(generation_selectors.candidate_jobs(store=request.store, job_ids=_candidate_ids(request)))
+    kept_faces = selectors.faces_kept_from_jobs(store=request.store, job_ids=[j.pk for j in jobs])
+    kept = {face.generated_by_job: face for face in kept_faces}
     template = "frontend/_candidate_grid.html" if request.GET.get("fragment") else "frontend/candidates.html"
     items = [{"job": job, "face": kept.get(job.pk), "number": _candidate_number(job, index)}
              for index, job in enumerate(jobs, start=1)]

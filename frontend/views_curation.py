@@ -41,17 +41,12 @@ def curation_bulk(request):
     if not ids:
         messages.error(request, _("Tick at least one face first."))
         return redirect(safe_next(request, "curation"))
-    done, problems = 0, []
-    for face in ModelFace.objects.filter(pk__in=ids):
-        try:
-            faces.face_curate(face=face, action=action, curator=request.user)
-            done += 1
-        except ValidationError as exc:
-            problems.append(f"#{face.pk}: {' '.join(exc.messages)}")
+    done, refused = faces.faces_curate(faces=ModelFace.objects.filter(pk__in=ids), action=action,
+                                       curator=request.user)
     if done:
         messages.success(request, ngettext("%(n)d face updated.", "%(n)d faces updated.", done) % {"n": done})
-    for problem in problems:
-        messages.error(request, problem)
+    for face, message in refused:
+        messages.error(request, f"#{face.pk}: {message}")
     return redirect(safe_next(request, "curation"))
 
 

@@ -21,14 +21,14 @@ from generation.models import Batch, Job, JobKind
 
 
 def _store_job(store, pk) -> Job:
-    job = selectors.store_job(store, pk)
+    job = selectors.store_job(store=store, job_id=pk)
     if job is None:
         raise Http404
     return job
 
 
 def _store_batch(store, pk) -> Batch:
-    batch = selectors.store_batch(store, pk)
+    batch = selectors.store_batch(store=store, batch_id=pk)
     if batch is None:
         raise Http404
     return batch
@@ -43,24 +43,24 @@ def _job_view(job: Job, shots: dict) -> dict:
 
 def _shots_for(store, jobs) -> dict:
     ids = {int(j.inputs["product_shot"]) for j in jobs if str(j.inputs.get("product_shot", "")).isdigit()}
-    return {s.pk: s for s in catalog.store_product_shots(store).filter(pk__in=ids)}
+    return {s.pk: s for s in catalog.store_product_shots(store=store).filter(pk__in=ids)}
 
 
 @store_page()
 def job_list(request):
-    jobs = list(selectors.store_jobs(request.store)[:50])
-    batches = list(selectors.store_batches(request.store)[:20])
+    jobs = list(selectors.store_jobs(store=request.store)[:50])
+    batches = list(selectors.store_batches(store=request.store)[:20])
     return render(request, "frontend/jobs.html", {"jobs": jobs, "batches": batches})
 
 
 @store_page(read_role=Role.EDITOR)
 def batch_new(request):
-    faces = list(catalog.usable_faces(request.store)[:200])
-    shots = list(catalog.store_product_shots(request.store).filter(status="ready")[:200])
-    options = catalog.store_options(request.store)
+    faces = list(catalog.usable_faces(store=request.store)[:200])
+    shots = list(catalog.store_product_shots(store=request.store).filter(status="ready")[:200])
+    options = catalog.store_options(store=request.store)
     model_face_id = options.model_face_id if options else None
     initial = {"face": model_face_id, "product_shots": [int(i) for i in request.GET.getlist("shot") if i.isdigit()]}
-    form = BatchForm(request.POST or None, faces=faces, shots=shots, presets=catalog.store_presets(request.store),
+    form = BatchForm(request.POST or None, faces=faces, shots=shots, presets=catalog.store_presets(store=request.store),
                      initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -115,7 +115,7 @@ def job_cancel(request, pk):
 
 @store_page()
 def second_generation(request):
-    faces = list(catalog.usable_faces(request.store)[:200])
+    faces = list(catalog.usable_faces(store=request.store)[:200])
     form = SecondGenerationForm(request.POST or None, faces=faces)
     if request.method == "POST" and form.is_valid():
         try:
@@ -130,5 +130,5 @@ def second_generation(request):
             form.add_error(None, billing_refusal_text(exc))
         else:
             return redirect("job-detail", pk=created.job.pk)
-    recent = selectors.store_jobs(request.store).filter(kind=JobKind.SECOND_GENERATION)[:6]
+    recent = selectors.store_jobs(store=request.store).filter(kind=JobKind.SECOND_GENERATION)[:6]
     return render(request, "frontend/second_generation.html", {"form": form, "faces": faces, "recent": recent})

@@ -88,15 +88,15 @@ def webhooks(request):
             return redirect("settings-webhooks")
     secret_for = pop_once(request, "webhook")
     return render(request, "frontend/settings_webhooks.html", {
-        "form": form, "endpoints": generation_selectors.store_webhook_endpoints(request.store),
-        "deliveries": generation_selectors.store_webhook_deliveries(request.store)[:30], "secret_for": secret_for,
+        "form": form, "endpoints": generation_selectors.store_webhook_endpoints(store=request.store),
+        "deliveries": generation_selectors.store_webhook_deliveries(store=request.store)[:30], "secret_for": secret_for,
     })
 
 
 @require_POST
 @store_page(read_role=Role.EDITOR)
 def webhook_action(request, pk: int, action: str):
-    endpoint = get_object_or_404(generation_selectors.store_webhook_endpoints(request.store), pk=pk)
+    endpoint = get_object_or_404(generation_selectors.store_webhook_endpoints(store=request.store), pk=pk)
     if action == "rotate":
         endpoint = webhook_services.webhook_endpoint_rotate_secret(endpoint=endpoint)
         show_once(request, "webhook", {"url": endpoint.url, "secret": endpoint.secret})
@@ -157,7 +157,7 @@ def member_action(request, pk: int):
 
 @store_page(**OWNER)
 def store_options(request):
-    options = catalog.store_options(request.store)
+    options = catalog.store_options(store=request.store)
     initial = {"name": request.store.name, "locale": request.store.locale,
                "visible_ai_label": bool(options and options.visible_ai_label)}
     form = StoreOptionsForm(request.POST or None, initial=initial)

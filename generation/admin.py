@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from generation.models import Batch, Job, OutboxMessage, WebhookDelivery, WebhookEndpoint
+from generation.models import Batch, Job, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(Job)
@@ -14,12 +14,6 @@ class JobAdmin(admin.ModelAdmin):
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
     list_display = ["id", "store", "kind", "created_at"]
-
-
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "task", "queue", "created_at", "published_at", "publish_attempts", "last_error"]
-    list_filter = ["task", "queue"]
 
 
 @admin.register(WebhookEndpoint)

@@ -19,9 +19,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import ApiToken, Role
-from accounts.query_params import validated_query
 from accounts.tenancy import StoreScopedViewSet
-from config import objectstore
+from core import objectstore
+from core.query_params import validated_query
 from generation import services, waiting, webhooks
 from generation.models import Batch, Job, JobState, WebhookDelivery, WebhookEndpoint
 from generation.serializers import (

@@ -6,3 +6,6 @@ class GenerationConfig(AppConfig):
 
     def ready(self) -> None:
         from generation import checks  # noqa: F401 - registers the deployment checks
+        from generation.events import job_event_handlers_register
+
+        job_event_handlers_register()

@@ -18,7 +18,7 @@ from accounts.models import Store, User
 from catalog import faces as catalog_faces
 from catalog import selectors as catalog_selectors
 from catalog.models import ModelFace
-from config import objectstore
+from core import objectstore
 from generation import selectors
 from generation.models import Job, JobKind, JobState
 
@@ -30,7 +30,8 @@ def _candidate_for_update(store: Store, job_id: uuid.UUID | str) -> Job:
     except ValueError:
         job = None
     else:
-        job = selectors.store_jobs(store).select_for_update().filter(pk=job_id, kind=JobKind.GENERATE_FACE).first()
+        jobs = selectors.store_jobs(store=store).select_for_update()
+        job = jobs.filter(pk=job_id, kind=JobKind.GENERATE_FACE).first()
     if job is None:
         raise ValidationError(_("That face candidate is not one of your store's candidates."))
     if job.is_discarded:
@@ -69,7 +70,7 @@ def candidate_discard(*, store: Store, job_id: uuid.UUID | str) -> Job:
     """
     with transaction.atomic():
         job = _candidate_for_update(store, job_id)
-        if catalog_selectors.faces_kept_from_jobs(store, [job.pk]).exists():
+        if catalog_selectors.faces_kept_from_jobs(store=store, job_ids=[job.pk]).exists():
             raise ValidationError(_("This candidate is already kept in your gallery, so it cannot be discarded."))
         keys = [key for key in job.outputs.values() if key]
         job.outputs, job.outputs_discarded_at = {}, timezone.now()

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.outbox import outbox_enqueue
 from generation.models import Job, JobState
-from generation.outbox import outbox_enqueue
 from gpu_worker.spec import QUEUE_GPU, TASK_DETECT_FACES, TASK_RUN_JOB, validate_job_spec
 
 ATTEMPT_LIMIT = 3
@@ -55,7 +55,7 @@ def requeue_stale_jobs(*, older_than: timedelta, label_for) -> int:
     count = 0
     for job in Job.objects.filter(state=JobState.QUEUED, dispatched_at__lt=cutoff).select_related("store")[:100]:
         with transaction.atomic():
-            dispatch_job(job, label=label_for(job.store))
+            dispatch_job(job, label=label_for(store=job.store))
         count += 1
     return count
 

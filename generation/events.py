@@ -1,32 +1,23 @@
-"""Applying the GPU fleet's events to jobs and product shots, exactly once each."""
+"""The GPU fleet's job events (started, progress, heartbeat, succeeded, failed): what each does to a job.
+
+Dispatched, exactly once each, by ``core.events.event_apply``; registered in GenerationConfig.ready."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from billing import services as billing
-from catalog.models import ProductShot
-from generation.models import AppliedEvent, Job, JobState
+from core.events import event_handler_register
+from generation.models import Job, JobState
 from generation.webhooks import job_event_fanout
-from gpu_worker.spec import validate_event
 
 log = logging.getLogger(__name__)
-
-
-def _mark_applied(event_id: str) -> bool:
-    """Record the event id; False when it was applied before (a redelivery)."""
-    try:
-        with transaction.atomic():
-            AppliedEvent.objects.create(event_id=event_id)
-    except IntegrityError:
-        return False
-    return True
 
 
 def lease_until() -> datetime:
@@ -48,7 +39,7 @@ def _apply_heartbeat(event: dict) -> str:
     return "applied" if renewed else "ignored: job not active"
 
 
-def job_mark_failed(job: Job, *, code: str, message: str, at: datetime, metrics: dict | None = None) -> None:
+def job_mark_failed(*, job: Job, code: str, message: str, at: datetime, metrics: dict | None = None) -> None:
     """End a locked, unfinished job as ``failed`` with a reason: credits released, webhooks fanned out."""
     job.state, job.finished_at, job.lease_expires_at = JobState.FAILED, at, None
     job.error_code = str(code or "internal_error")[:40]
@@ -56,63 +47,72 @@ def job_mark_failed(job: Job, *, code: str, message: str, at: datetime, metrics:
     job.metrics = {**job.metrics, **(metrics or {})}
     job.save()
     billing.credits_release(job=job)
-    job_event_fanout(job, "job.failed")
+    job_event_fanout(job=job, event_type="job.failed")
 
 
-@transaction.atomic
-def event_apply(event: dict) -> str:
-    """Apply one event; returns what happened ("applied", "duplicate", "ignored: <why>")."""
-    event = validate_event(event)
-    if event["type"] == "heartbeat":
-        return _apply_heartbeat(event)
-    if not _mark_applied(event["event_id"]):
-        return "duplicate"
-    if event["type"] == "faces_detected":
-        return _apply_faces(event)
-    job = Job.objects.select_for_update().filter(pk=event["subject"]).first()
-    if job is None:
-        return "ignored: unknown job"
-    if job.is_terminal:
-        return f"ignored: job already {job.state}"
-    at = datetime.fromtimestamp(event["at"], tz=UTC)
-    kind = event["type"]
-    if kind == "started":
-        job.state, job.lease_expires_at = JobState.RUNNING, lease_until()
-        job.attempts = max(job.attempts, int(event.get("attempt", 1)))
-        if job.started_at is None:
-            job.started_at = at
-            job.metrics = {**job.metrics, "queue_wait_s": round((at - job.created_at).total_seconds(), 3)}
-        job.save()
-        if job.attempts == 1:
-            job_event_fanout(job, "job.started")
-    elif kind == "progress":
-        job.state, job.lease_expires_at = JobState.RUNNING, lease_until()
-        job.progress = max(job.progress, min(99, int(event.get("progress", 0))))
-        job.save(update_fields=["state", "progress", "lease_expires_at", "updated_at"])
-    elif kind == "succeeded":
-        job.state, job.progress, job.finished_at, job.lease_expires_at = JobState.SUCCEEDED, 100, at, None
-        job.outputs = event.get("outputs") or {}
-        job.metrics = {**job.metrics, **(event.get("metrics") or {})}
-        if job.started_at is None:
-            job.started_at = at
-        job.save()
-        billing.credits_capture(job=job)
-        job_event_fanout(job, "job.completed")
-    elif kind == "failed":
-        error = event.get("error") or {}
-        job_mark_failed(job, code=error.get("code"), message=error.get("message"), at=at, metrics=event.get("metrics"))
-    return "applied"
+def _on_active_job(apply: Callable[[Job, dict], None]) -> Callable[[dict], str]:
+    """The handler for an event about a job: ``apply(job, event)`` on the locked job unless it is gone or finished."""
+
+    def handler(event: dict) -> str:
+        job = Job.objects.select_for_update().filter(pk=event["subject"]).first()
+        if job is None:
+            return "ignored: unknown job"
+        if job.is_terminal:
+            return f"ignored: job already {job.state}"
+        apply(job, event)
+        return "applied"
+
+    return handler
 
 
-def _apply_faces(event: dict) -> str:
-    shot = ProductShot.objects.select_for_update().filter(pk=event["subject"]).first()
-    if shot is None:
-        return "ignored: unknown shot"
-    if event.get("error"):
-        shot.faces_state = ProductShot.FacesState.FAILED
-        shot.faces = []
-    else:
-        shot.faces_state = ProductShot.FacesState.READY
-        shot.faces = event.get("faces") or []
-    shot.save(update_fields=["faces", "faces_state"])
-    return "applied"
+def _at(event: dict) -> datetime:
+    return datetime.fromtimestamp(event["at"], tz=UTC)
+
+
+@_on_active_job
+def _apply_started(job: Job, event: dict) -> None:
+    at = _at(event)
+    job.state, job.lease_expires_at = JobState.RUNNING, lease_until()
+    job.attempts = max(job.attempts, int(event.get("attempt", 1)))
+    if job.started_at is None:
+        job.started_at = at
+        job.metrics = {**job.metrics, "queue_wait_s": round((at - job.created_at).total_seconds(), 3)}
+    job.save()
+    if job.attempts == 1:
+        job_event_fanout(job=job, event_type="job.started")
+
+
+@_on_active_job
+def _apply_progress(job: Job, event: dict) -> None:
+    job.state, job.lease_expires_at = JobState.RUNNING, lease_until()
+    job.progress = max(job.progress, min(99, int(event.get("progress", 0))))
+    job.save(update_fields=["state", "progress", "lease_expires_at", "updated_at"])
+
+
+@_on_active_job
+def _apply_succeeded(job: Job, event: dict) -> None:
+    at = _at(event)
+    job.state, job.progress, job.finished_at, job.lease_expires_at = JobState.SUCCEEDED, 100, at, None
+    job.outputs = event.get("outputs") or {}
+    job.metrics = {**job.metrics, **(event.get("metrics") or {})}
+    if job.started_at is None:
+        job.started_at = at
+    job.save()
+    billing.credits_capture(job=job)
+    job_event_fanout(job=job, event_type="job.completed")
+
+
+@_on_active_job
+def _apply_failed(job: Job, event: dict) -> None:
+    error = event.get("error") or {}
+    job_mark_failed(job=job, code=error.get("code"), message=error.get("message"), at=_at(event),
+                    metrics=event.get("metrics"))
+
+
+def job_event_handlers_register() -> None:
+    """Route the job events to this module (GenerationConfig.ready); ``core.events`` dedupes and dispatches."""
+    event_handler_register(event_type="heartbeat", handler=_apply_heartbeat, once=False)
+    event_handler_register(event_type="started", handler=_apply_started)
+    event_handler_register(event_type="progress", handler=_apply_progress)
+    event_handler_register(event_type="succeeded", handler=_apply_succeeded)
+    event_handler_register(event_type="failed", handler=_apply_failed)

@@ -5,9 +5,9 @@
   A job whose lease ran out (its worker was killed, lost its broker for good, or gave up sending) is queued again;
   after ``ATTEMPT_LIMIT`` starts it fails with ``too_many_attempts``.
 - **A broker that lost its data.** The relay keeps a marker key in Redis and its value in the database
-  (``BrokerMarker``). When the key is gone, or holds a value the database does not remember (an older
-  snapshot), Redis lost what it held: every job still ``queued`` is queued again at once, rather than after
-  ``relay_outbox --requeue-after``.
+  (``core.models.BrokerMarker``, checked by core/broker_marker.py). When the key is gone, or holds a value the
+  database does not remember (an older snapshot), Redis lost what it held: every job still ``queued`` is queued
+  again at once, rather than after ``relay_outbox --requeue-after``.
 
 A job run twice is harmless: outputs go to the same key and events are applied once.
 """
@@ -15,21 +15,20 @@ A job run twice is harmless: outputs go to the same key and events are applied o
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.broker_marker import broker_lost_data
 from generation.dispatch import ATTEMPT_LIMIT, dispatch_job
 from generation.events import job_mark_failed
-from generation.models import BrokerMarker, Job, JobState
+from generation.models import Job, JobState
 
 log = logging.getLogger(__name__)
 
-MARKER_KEY = "gasang:broker-marker"
 SWEEP_BATCH = 100
 
 
@@ -62,56 +61,16 @@ def sweep_expired_leases(*, label_for) -> tuple[int, int]:
             if job.attempts >= ATTEMPT_LIMIT:
                 message = (f"The worker stopped responding during this job {job.attempts} times "
                            f"(nothing heard for {silent} s the last time); giving up.")
-                job_mark_failed(job, code="too_many_attempts", message=message, at=now)
+                job_mark_failed(job=job, code="too_many_attempts", message=message, at=now)
                 failed += 1
                 continue
             job.state, job.lease_expires_at = JobState.QUEUED, None
             job.save(update_fields=["state", "lease_expires_at", "updated_at"])
-            dispatch_job(job, label=label_for(job.store))
+            dispatch_job(job, label=label_for(store=job.store))
             requeued += 1
             log.warning("job %s: no word from its worker for %d s (attempt %d); queued again", job.pk, silent,
                         job.attempts)
     return requeued, failed
-
-
-# ---- a broker that lost its data ---------------------------------------------------------------------------
-
-_clients: dict[str, object] = {}
-
-
-def _redis():
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith(("redis://", "rediss://")):
-        return None  # the embedded filesystem broker keeps its messages on disk
-    if url not in _clients:
-        import redis
-
-        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=5)
-    return _clients[url]
-
-
-def broker_lost_data() -> bool:
-    """Check the marker key; True when Redis lost its data since the last check (of any relay)."""
-    client = _redis()
-    if client is None:
-        return False
-    key = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "") + MARKER_KEY
-    try:
-        with transaction.atomic():
-            marker = BrokerMarker.objects.select_for_update().filter(name="redis").first()
-            current = client.get(key)
-            if marker is not None and current is not None and current.decode() == marker.value:
-                return False
-            if current is None:
-                client.set(key, uuid.uuid4().hex, nx=True)
-                value = client.get(key).decode()
-            else:
-                value = current.decode()  # first check ever, or Redis came back from an older snapshot
-            lost = marker is not None
-            BrokerMarker.objects.update_or_create(name="redis", defaults={"value": value})
-    except IntegrityError:  # two relays made the first marker at once: the other one's stands
-        return False
-    return lost
 
 
 def requeue_after_broker_loss(*, label_for) -> int:
@@ -121,7 +80,7 @@ def requeue_after_broker_loss(*, label_for) -> int:
         jobs = list(Job.objects.filter(state=JobState.QUEUED, dispatched_at__lt=cutoff)[:SWEEP_BATCH])
         for job in jobs:  # dispatched again now, so after the cutoff: each job once
             with transaction.atomic():
-                dispatch_job(job, label=label_for(job.store))
+                dispatch_job(job, label=label_for(store=job.store))
         total += len(jobs)
         if len(jobs) < SWEEP_BATCH:
             return total

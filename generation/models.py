@@ -1,4 +1,4 @@
-"""Jobs, batches, the dispatch outbox and outgoing webhooks."""
+"""Jobs, batches and outgoing webhooks (the outbox is core.models)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiToken, Store
 from generation.webhook_crypto import decrypt_secret, encrypt_secret
+from gpu_worker import spec
 
 
 class JobKind(models.TextChoices):
@@ -20,6 +21,10 @@ class JobKind(models.TextChoices):
     PIPELINE = "pipeline", _("Swap → restore → makeup")
     SECOND_GENERATION = "second_generation", _("Second generation")
 
+
+# The kinds themselves are defined once, in the shared contract; this enum only adds the labels.
+if tuple(JobKind.values) != spec.JOB_KINDS:
+    raise ImportError(f"generation.JobKind {JobKind.values} differs from gpu_worker.spec.JOB_KINDS {spec.JOB_KINDS}")
 
 class JobState(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -118,31 +123,6 @@ class Job(models.Model):
         return self.outputs_discarded_at is not None
 
 
-class OutboxMessage(models.Model):
-    """A Celery message written in the same transaction as the row it announces.
-
-    The relay publishes it after commit (and again until the broker accepts it), so an
-    accepted job is never stranded by a broker outage or a crash between commit and publish.
-    """
-
-    task = models.CharField(max_length=100)
-    queue = models.CharField(max_length=20)
-    payload = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-    publish_attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [
-            models.Index(fields=["id"], condition=models.Q(published_at__isnull=True), name="outbox_unpublished_idx")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.task} #{self.pk}"
-
-
 class WebhookEndpoint(models.Model):
     class Event(models.TextChoices):
         STARTED = "job.started", _("Job started")
@@ -212,27 +192,3 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint}"
-
-
-class BrokerMarker(models.Model):
-    """The value of the marker key the outbox relay keeps in Redis: a key gone missing means Redis lost its data.
-
-    See generation/leases.py (``broker_lost_data``).
-    """
-
-    name = models.CharField(max_length=40, primary_key=True)
-    value = models.CharField(max_length=64)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"{self.name}={self.value}"
-
-
-class AppliedEvent(models.Model):
-    """Event ids already applied, so a redelivered worker event has no second effect."""
-
-    event_id = models.CharField(max_length=100, primary_key=True)
-    applied_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return self.event_id

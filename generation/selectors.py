@@ -29,27 +29,27 @@ def _by_id(queryset: QuerySet, value):
     return None if pk is None else queryset.filter(pk=pk).first()
 
 
-def store_jobs(store: Store) -> QuerySet[Job]:
+def store_jobs(*, store: Store) -> QuerySet[Job]:
     """Every job of the store, newest first."""
     return Job.objects.filter(store=store).order_by("-created_at")
 
 
-def store_job(store: Store, job_id) -> Job | None:
+def store_job(*, store: Store, job_id) -> Job | None:
     """The store's job with this id (its batch loaded), else None: never another store's job."""
-    return _by_id(store_jobs(store).select_related("batch"), job_id)
+    return _by_id(store_jobs(store=store).select_related("batch"), job_id)
 
 
-def store_batches(store: Store) -> QuerySet[Batch]:
+def store_batches(*, store: Store) -> QuerySet[Batch]:
     """Every batch of the store, newest first."""
     return Batch.objects.filter(store=store).order_by("-created_at")
 
 
-def store_batch(store: Store, batch_id) -> Batch | None:
+def store_batch(*, store: Store, batch_id) -> Batch | None:
     """The store's batch with this id (its face loaded), else None."""
-    return _by_id(store_batches(store).select_related("face"), batch_id)
+    return _by_id(store_batches(store=store).select_related("face"), batch_id)
 
 
-def candidate_jobs(store: Store, job_ids: Iterable) -> QuerySet[Job]:
+def candidate_jobs(*, store: Store, job_ids: Iterable) -> QuerySet[Job]:
     """The store's face candidates among ``job_ids``: generate_face jobs not discarded, oldest first.
 
     Malformed ids are skipped.
@@ -60,10 +60,10 @@ def candidate_jobs(store: Store, job_ids: Iterable) -> QuerySet[Job]:
     ).order_by("created_at")
 
 
-def store_webhook_endpoints(store: Store) -> QuerySet[WebhookEndpoint]:
+def store_webhook_endpoints(*, store: Store) -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.filter(store=store).order_by("created_at", "id")
 
 
-def store_webhook_deliveries(store: Store) -> QuerySet[WebhookDelivery]:
+def store_webhook_deliveries(*, store: Store) -> QuerySet[WebhookDelivery]:
     """The store's webhook deliveries, newest first, with their endpoint."""
     return WebhookDelivery.objects.filter(store=store).select_related("endpoint").order_by("-created_at")

@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config import objectstore
+from core import objectstore
 from generation.models import Batch, Job, JobKind, JobState, WebhookDelivery, WebhookEndpoint
 from generation.webhooks import check_endpoint_url
 from gpu_worker.spec import JOB_PARAMS, MAX_CONTRIBUTORS, MIN_CONTRIBUTORS
@@ -48,7 +48,7 @@ class JobCreateSerializer(serializers.Serializer):
 
 
 class JobFilterSerializer(serializers.Serializer):
-    """Query parameters of GET /api/v1/jobs/ (accounts/query_params.py)."""
+    """Query parameters of GET /api/v1/jobs/ (core/query_params.py)."""
 
     state = serializers.ChoiceField(choices=JobState.choices, required=False)
     kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
@@ -183,7 +183,7 @@ class WebhookEndpointSecretSerializer(WebhookEndpointSerializer):
 
 
 class WebhookDeliveryFilterSerializer(serializers.Serializer):
-    """Query parameters of GET /api/v1/webhook-deliveries/ (accounts/query_params.py)."""
+    """Query parameters of GET /api/v1/webhook-deliveries/ (core/query_params.py)."""
 
     endpoint = serializers.IntegerField(
         required=False, min_value=1, max_value=2**63 - 1, help_text="Only the deliveries to this webhook endpoint."

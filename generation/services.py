@@ -38,10 +38,10 @@ def _fingerprint(kind: str, inputs: dict, params: dict) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def output_label_for(store: Store, *, plan: Plan | None = None) -> dict:
+def output_label_for(*, store: Store, plan: Plan | None = None) -> dict:
     """How outputs are marked: the free plan always gets the visible label and a small watermark."""
-    free_plan = (plan or billing.billing_account_for(store).plan).watermark
-    return {"visible": free_plan or catalog.store_wants_visible_label(store), "watermark": free_plan}
+    free_plan = (plan or billing.billing_account_for(store=store).plan).watermark
+    return {"visible": free_plan or catalog.store_wants_visible_label(store=store), "watermark": free_plan}
 
 
 def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idempotency_key=None, consent=None) -> Job:
@@ -81,7 +81,7 @@ def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idem
     )
     job.save()
     reserve = billing.credits_reserve(job=job)  # a 402 (QuotaExceeded/PaymentRequired) rolls the job back
-    enqueue_job(job, label=output_label_for(store, plan=reserve.plan))
+    enqueue_job(job, label=output_label_for(store=store, plan=reserve.plan))
     return job
 
 
@@ -197,7 +197,7 @@ def job_cancel(*, job: Job) -> Job:
         job.error_message = _("Canceled at the customer's request.")
         job.save(update_fields=["state", "finished_at", "error_code", "error_message", "updated_at"])
         billing.credits_release(job=job)
-        job_event_fanout(job, "job.canceled")
+        job_event_fanout(job=job, event_type="job.canceled")
     # With the broker down the revoke is lost: the job stays canceled, and whatever a worker
     # still reports for it is ignored because the job is terminal.
     with contextlib.suppress(Exception):

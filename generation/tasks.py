@@ -6,13 +6,7 @@ import random
 
 from celery import shared_task
 
-from generation import events, webhooks
-from gpu_worker.spec import TASK_APPLY_EVENT
-
-
-@shared_task(name=TASK_APPLY_EVENT, acks_late=True, time_limit=60)
-def apply_event(event: dict) -> str:
-    return events.event_apply(event)
+from generation import webhooks
 
 
 @shared_task(name=webhooks.TASK_DELIVER, bind=True, acks_late=True, time_limit=60, max_retries=None)

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from config import shared_cache
+from core import shared_cache
 from generation.models import Job
 
 SKIPPED_HEADER = "Gasang-Wait-Skipped"

@@ -30,9 +30,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Store
+from core.outbox import outbox_enqueue
 from generation import webhook_http
 from generation.models import Job, WebhookDelivery, WebhookEndpoint
-from generation.outbox import outbox_enqueue
 from generation.webhook_crypto import InvalidToken
 from gpu_worker.spec import QUEUE_WEBHOOKS
 
@@ -160,7 +160,7 @@ def job_payload(job: Job, event_type: str) -> dict:
     }
 
 
-def job_event_fanout(job: Job, event_type: str) -> list[WebhookDelivery]:
+def job_event_fanout(*, job: Job, event_type: str) -> list[WebhookDelivery]:
     """Record one delivery per interested endpoint; each is sent after commit, on the webhooks queue."""
     deliveries = []
     for endpoint in WebhookEndpoint.objects.filter(store_id=job.store_id, is_active=True):

@@ -1,7 +1,10 @@
-"""Command line for humans and benchmarks: ``python -m gpu_worker <engine> ...``.
+"""Command line for humans and benchmarks: ``python -m gpu_worker <capability> ... [--engine auto|classical|neural]``.
 
-Exit codes: 0 = image written; 2 = bad input or refused result (one line ``error: <code>: <reason>``
-on stderr, nothing written); argparse usage errors also exit 2.
+``--engine`` goes through ``gpu_worker.engines.selection.choose_engine``, the worker's own choice: ``classical``
+(the default here), ``neural`` (fails when its weights or a device are missing) or ``auto`` (neural when it
+can run). Exit codes: 0 = image written; 2 = bad input or refused result (one line ``error: <code>: <reason>``
+on stderr, nothing written); 3 = ``--engine neural`` cannot run (one line naming the missing weights or
+device); argparse usage errors also exit 2.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gpu_worker.engines.selection import ENGINE_CHOICES
+
 
 def _face_choice(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
@@ -25,7 +30,7 @@ def _face_choice(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gpu_worker", description="Gasang classical face engines (CPU).")
+    parser = argparse.ArgumentParser(prog="python -m gpu_worker", description="Gasang face engines.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("models", help="weight files: list | install NAME --from SRC | verify | convert-ada (see --help)")
 
@@ -62,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight-a", type=float, default=0.5, help="share of parent A (0..1)")
     p.add_argument("--size", type=int, choices=[256, 512, 1024], default=1024)
 
-    for p in sub.choices.values():
+    for name, p in sub.choices.items():
+        if name == "models":
+            continue
+        p.add_argument("--engine", choices=ENGINE_CHOICES, default="classical",
+                       help="classical (default), neural (needs installed weights and a GPU) or auto")
         p.add_argument("--out", required=True, help="output image (.png, .jpg, .webp)")
         p.add_argument("--metadata", help="also write the metadata JSON here")
     return parser
@@ -122,11 +131,16 @@ def _write_atomically(path: Path, write) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["models"]:  # weight registry: list | install | verify | convert-ada
-        from gpu_worker.models.cli import main as models_main
+    if argv[:2] == ["models", "convert-ada"]:  # offline converter
+        from gpu_worker.tools.cli import main as tools_main
+
+        return tools_main(argv[1:])
+    if argv[:1] == ["models"]:  # weight registry: list | install | verify
+        from gpu_worker.weights.cli import main as models_main
 
         return models_main(argv[1:])
-    from gpu_worker.engines.base import FaceEngineError, get_engine
+    from gpu_worker.engines.base import FaceEngineError
+    from gpu_worker.engines.selection import EngineUnavailable, choose_engine
     from gpu_worker.face.imageio import read_image, write_image
 
     args = build_parser().parse_args(argv)
@@ -138,10 +152,14 @@ def main(argv: list[str] | None = None) -> int:
             raise FaceEngineError("bad_parameter", f"output folder {out.parent} does not exist")
         name, paths, params = plan(args)
         inputs = {key: read_image(path) for key, path in paths.items()}
-        result = get_engine(name).run(inputs, params)
+        engine, _reason = choose_engine(name, engine=args.engine)
+        result = engine.run(inputs, params)
     except FaceEngineError as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
         return 2
+    except EngineUnavailable as exc:
+        print(f"error: engine_unavailable: {exc}", file=sys.stderr)
+        return 3
     _write_atomically(out, lambda tmp: write_image(tmp, result.image))
     if args.metadata:
         _write_atomically(Path(args.metadata), lambda tmp: Path(tmp).write_text(json.dumps(result.metadata, indent=2)))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from gpu_worker import provenance
-from gpu_worker.spec import SOURCE_TYPE_COMPOSITE, SOURCE_TYPE_GENERATED, ParamError, param_default, validate_job_params
+from gpu_worker.spec import JOB_KINDS, ParamError, param_default, source_type, validate_job_params
 
 ProgressCallback = Callable[[int], None]
 PREVIOUS = "previous"
@@ -68,7 +68,7 @@ PLANS: dict[str, list[Stage]] = {
         )
     ],
 }
-GENERATED_KINDS = {"generate_face", "second_generation"}
+assert set(PLANS) == set(JOB_KINDS), "every job kind of gpu_worker.spec needs a plan"
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -85,10 +85,8 @@ def decode_image(data: bytes) -> np.ndarray:
 
 
 def _pick(capability: str):
-    try:
-        from gpu_worker.neural.selection import pick_engine
-    except ImportError:
-        from gpu_worker.engines.base import get_engine as pick_engine
+    from gpu_worker.engines.selection import pick_engine
+
     return pick_engine(capability)
 
 
@@ -122,9 +120,9 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
         image = provenance.add_visible_label(image)
     if label.get("watermark"):
         image = provenance.add_watermark(image)
-    source_type = SOURCE_TYPE_GENERATED if spec["kind"] in GENERATED_KINDS else SOURCE_TYPE_COMPOSITE
     xmp = provenance.xmp_packet(
-        source_type=source_type, job_id=spec["job_id"], engine=" → ".join(engines), engine_version=";".join(engines)
+        source_type=source_type(spec["kind"]), job_id=spec["job_id"], engine=" → ".join(engines),
+        engine_version=";".join(engines),
     )
     png = provenance.encode_png(image, xmp)
     metrics = {

@@ -15,7 +15,7 @@ import threading
 import time
 
 from gpu_worker.app import app
-from gpu_worker.spec import QUEUE_EVENTS, TASK_APPLY_EVENT
+from gpu_worker.spec import QUEUE_EVENTS, TASK_APPLY_EVENT, event_id
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,9 @@ MAX_BACKOFF = 2.0  # a returning broker is found within 2 s
 
 
 def event(event_type: str, subject: str, attempt: int, **fields) -> dict:
-    suffix = f":{fields['progress']}" if event_type == "progress" else ""
+    number = fields["progress"] if event_type == "progress" else None
     return {
-        "event_id": f"{subject}:{attempt}:{event_type}{suffix}",
+        "event_id": event_id(event_type, subject, attempt, number=number),
         "type": event_type,
         "subject": subject,
         "attempt": attempt,
@@ -98,5 +98,5 @@ class Heartbeat:
         while not self._stop.wait(self.every):
             number += 1
             payload = event("heartbeat", self.job_id, self.attempt)
-            payload["event_id"] += f":{number}"
+            payload["event_id"] = event_id("heartbeat", self.job_id, self.attempt, number=number)
             send(payload, patience=min(self.every, 5.0))

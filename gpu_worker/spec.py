@@ -55,6 +55,13 @@ EVENT_TYPES = ("started", "progress", "heartbeat", "succeeded", "failed", "faces
 # DigitalSourceType values (IPTC NewsCodes) written into every output's XMP.
 SOURCE_TYPE_GENERATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 SOURCE_TYPE_COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+GENERATED_KINDS = frozenset({"generate_face", "second_generation"})  # wholly new faces; the others edit a photo
+assert GENERATED_KINDS.issubset(JOB_KINDS)
+
+
+def source_type(kind: str) -> str:
+    """The DigitalSourceType of a ``kind`` job's output."""
+    return SOURCE_TYPE_GENERATED if kind in GENERATED_KINDS else SOURCE_TYPE_COMPOSITE
 
 
 class SpecError(ValueError):
@@ -85,6 +92,13 @@ def validate_job_spec(spec: dict) -> dict:
     if spec["kind"] not in JOB_KINDS:
         raise SpecError(f"unknown job kind {spec['kind']!r}")
     return spec
+
+
+def event_id(event_type: str, subject: str, attempt: int, *, number: int | None = None) -> str:
+    """The id the web tier applies an event once by: ``<subject>:<attempt>:<type>``, plus ``:<number>`` where one
+    attempt sends several events of the type (``progress``: the percentage; ``heartbeat``: the beat's count)."""
+    base = f"{subject}:{attempt}:{event_type}"
+    return base if number is None else f"{base}:{number}"
 
 
 def validate_event(event: dict) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 
 class StorageError(RuntimeError):
@@ -57,24 +58,29 @@ class S3Storage:
             raise StorageError(f"cannot write {key!r}: {exc}") from exc
 
 
+def s3_client(**config: Any) -> Any:
+    """The GPU side's one boto3 S3 client factory (media here, model weights in ``gpu_worker.weights.stores``):
+    ``S3_ENDPOINT_URL``, ``S3_ACCESS_KEY_ID``, ``S3_SECRET_ACCESS_KEY``, ``S3_REGION`` (``us-east-1``); ``config``
+    are botocore ``Config`` options."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
+        aws_access_key_id=os.environ.get("S3_ACCESS_KEY_ID") or None,
+        aws_secret_access_key=os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        region_name=os.environ.get("S3_REGION") or "us-east-1",
+        config=Config(**config),
+    )
+
+
 @cache
 def default_storage() -> LocalStorage | S3Storage:
     backend = os.environ.get("STORAGE_BACKEND", "local")
     if backend == "s3":
-        import boto3
-        from botocore.config import Config
-
-        client = boto3.client(
-            "s3",
-            endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
-            aws_access_key_id=os.environ.get("S3_ACCESS_KEY_ID") or None,
-            aws_secret_access_key=os.environ.get("S3_SECRET_ACCESS_KEY") or None,
-            region_name=os.environ.get("S3_REGION", "us-east-1"),
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-                retries={"max_attempts": 5, "mode": "standard"},
-            ),
+        client = s3_client(
+            signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"}
         )
         return S3Storage(os.environ["S3_BUCKET"], client)
     var_dir = Path(os.environ.get("GASANG_VAR_DIR") or Path(__file__).resolve().parent.parent / "var")

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 @worker_process_init.connect
 def _warm_models(**_kwargs) -> None:
     """Load neural models in the forked pool process (never in the parent, which must not touch CUDA)."""
-    from gpu_worker.neural.selection import preload
+    from gpu_worker.engines.selection import preload
 
     try:
         log.info("engines: %s", preload())

@@ -15,7 +15,7 @@ from django.core.files.storage import storages
 from django.test import override_settings
 
 from config.env import ENV
-from config.storage import default_storage
+from core.objectstore import storage_backend
 from tests.s3_server import running_s3_server
 
 
@@ -31,7 +31,7 @@ def s3_storage(s3):
     s3.client().create_bucket(Bucket=bucket)
     env = replace(ENV, storage_backend="s3", s3_endpoint_url=s3.endpoint_url, s3_bucket=bucket,
                   s3_access_key_id=s3.access_key, s3_secret_access_key=s3.secret_key, s3_presign_seconds=2)
-    config = default_storage(env, media_root=None)
+    config = storage_backend(env, media_root=None)
     with override_settings(STORAGES={"default": config, "staticfiles": {
             "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
         storages._storages.pop("default", None)

@@ -6,7 +6,7 @@ import dj_database_url
 from kombu import Queue
 
 from config.env import BASE_DIR, ENV
-from config.storage import default_storage
+from core.objectstore import storage_backend
 from gpu_worker.spec import QUEUE_DEFAULT, QUEUE_EVENTS, QUEUE_GPU, QUEUE_WEBHOOKS, broker_transport_options
 
 VAR_DIR = ENV.var_dir
@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "core",
     "accounts",
     "catalog",
     "generation",
@@ -32,11 +33,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.health.HealthCheckMiddleware",  # /healthz for probes over plain http: before the https redirect
+    "core.health.HealthCheckMiddleware",  # /healthz for probes over plain http: before the https redirect
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "config.request_checks.RejectNulMiddleware",  # 400 for NUL in path, query or JSON body (PostgreSQL refuses it)
+    "core.request_checks.RejectNulMiddleware",  # 400 for NUL in path, query or JSON body (PostgreSQL refuses it)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -118,7 +119,7 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
 STORAGES = {
-    "default": default_storage(ENV, MEDIA_ROOT),
+    "default": storage_backend(ENV, MEDIA_ROOT),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 S3_PRESIGN_SECONDS = ENV.s3_presign_seconds
@@ -139,11 +140,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "accounts.pagination.StoreCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StoreCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "accounts.api_errors.exception_handler",
-    "DEFAULT_METADATA_CLASS": "accounts.api_metadata.ApiMetadata",  # OPTIONS: methods and media types, no fields
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "core.api_metadata.ApiMetadata",  # OPTIONS: methods and media types, no fields
     # Rate limits (accounts/throttling.py): 429 + Retry-After once a bucket is full for the current window.
     "DEFAULT_THROTTLE_CLASSES": [
         "accounts.throttling.JobCreateRateThrottle",
@@ -222,8 +223,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Invitation and password-reset secrets in logged URLs become [redacted] (config/log_redaction.py).
-    "filters": {"redact_secrets": {"()": "config.log_redaction.RedactSecretsFilter"}},
+    # Invitation and password-reset secrets in logged URLs become [redacted] (core/log_redaction.py).
+    "filters": {"redact_secrets": {"()": "core.log_redaction.RedactSecretsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": ENV.log_level},
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from config import objectstore
+from core import objectstore
 
 register = template.Library()
 

@@ -1,11 +1,12 @@
 """The common engine interface the job runner and the CLI call.
 
-Every engine package ``gpu_worker.engines.<name>`` exposes::
+Every engine module ``gpu_worker.engines.<name>.classical`` and ``.neural`` exposes::
 
     NAME: str                      # "swap", "restore", ...
     VERSION: str                   # bumped whenever outputs change for the same inputs
     INPUTS: tuple[str, ...]        # required keys of ``inputs``
     def run(inputs: dict[str, np.ndarray], params: dict) -> EngineResult
+    REQUIRED_MODELS: tuple[str, ...]  # neural only: the models that must be installed (checked by selection)
 
 ``inputs`` are RGB uint8 arrays (H, W, 3); ``params`` are JSON-able values. ``run`` is deterministic
 for the same inputs and params, and raises ``FaceEngineError(code, message)`` for bad input or a
@@ -29,7 +30,7 @@ from gpu_worker.face.imageio import as_rgb
 
 ENGINE_NAMES = ("swap", "restore", "makeup", "generate", "second_generation")
 
-__all__ = ["ENGINE_NAMES", "ERROR_CODES", "EngineResult", "FaceEngineError", "Timer", "get_engine"]
+__all__ = ["ENGINE_KINDS", "ENGINE_NAMES", "ERROR_CODES", "EngineResult", "FaceEngineError", "Timer", "get_engine"]
 
 
 @dataclass
@@ -59,14 +60,22 @@ class Timer:
             self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
-def get_engine(name: str) -> ModuleType:
-    """Import ``gpu_worker.engines.<name>`` and check it has the interface. ``bad_parameter`` if unknown."""
+ENGINE_KINDS = ("classical", "neural")
+INTERFACE = {"classical": ("NAME", "VERSION", "INPUTS", "run"), "neural": ("NAME", "VERSION", "INPUTS", "run",
+                                                                          "REQUIRED_MODELS")}
+
+
+def get_engine(name: str, kind: str = "classical") -> ModuleType:
+    """Import ``gpu_worker.engines.<name>.<kind>`` and check it has the interface (neural engines also declare
+    ``REQUIRED_MODELS``, the one list ``selection`` checks). ``bad_parameter`` if unknown."""
     if name not in ENGINE_NAMES:
         raise FaceEngineError("bad_parameter", f"unknown engine {name!r}; choose from {', '.join(ENGINE_NAMES)}")
-    module = importlib.import_module(f"gpu_worker.engines.{name}")
-    missing = [attr for attr in ("NAME", "VERSION", "INPUTS", "run") if not hasattr(module, attr)]
-    if missing:
-        raise TypeError(f"engine {name} lacks {missing}")
+    if kind not in ENGINE_KINDS:
+        raise FaceEngineError("bad_parameter", f"unknown engine kind {kind!r}; choose from {', '.join(ENGINE_KINDS)}")
+    module = importlib.import_module(f"gpu_worker.engines.{name}.{kind}")
+    missing = [attr for attr in INTERFACE[kind] if not hasattr(module, attr)]
+    if missing or name != module.NAME:
+        raise TypeError(f"engine {module.__name__} lacks {missing or ['NAME == ' + repr(name)]}")
     return module
 
 

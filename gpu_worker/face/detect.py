@@ -8,7 +8,7 @@ full resolution. Deterministic: no randomness anywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -48,6 +48,17 @@ class Face:
     def eye_distance(self) -> float:
         left, right = self.eye_centres
         return float(np.hypot(*(right - left)))
+
+    def scaled(self, factor: int) -> Face:
+        """This face in an image ``factor`` times larger (box and landmarks scaled; pose unchanged)."""
+        if factor == 1:
+            return self
+        return replace(
+            self,
+            box=tuple(v * factor for v in self.box),
+            landmarks5=self.landmarks5 * factor,
+            landmarks68=None if self.landmarks68 is None else self.landmarks68 * factor,
+        )
 
     def require_dense(self) -> np.ndarray:
         """The 68 landmarks, or ``license_restricted`` when they were not computed."""

@@ -1,7 +1,7 @@
 """pSp ``GradualStyleEncoder`` with the eladrich/pixel2style2pixel checkpoint layout.
 
 ``GradualStyleEncoder(50, 'ir_se', input_nc=3, n_styles=18)`` loads the ``encoder.*`` part of
-``psp_ffhq_encode.pt`` strictly (see ``gpu_worker.models.checkpoints``). It maps an aligned
+``psp_ffhq_encode.pt`` strictly (see ``gpu_worker.weights.containers``). It maps an aligned
 256x256 face in [-1, 1] to W+ codes [N, n_styles, 512]; pSp adds ``latent_avg`` afterwards and
 feeds the sum to a StyleGAN2 ``Generator(1024, 512, 8)`` with ``input_is_latent=True``.
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from config import shared_cache
+from core import shared_cache
 from generation.models import Job
 from tests.accounts.factories import MembershipFactory, token_for
 from tests.generation.factories import public_face, shot_for

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from billing.models import Invoice, Plan
 from billing.services import billing_account_for
-from generation.events import event_apply
+from core.events import event_apply
 from tests.generation.factories import shot_for
 
 
@@ -35,7 +35,7 @@ def plan_with(code: str, credits: int, *, metered: bool = False, watermark: bool
 
 
 def put_on_plan(store, plan: Plan, **fields):
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     account.plan = plan
     for name, value in fields.items():
         setattr(account, name, value)

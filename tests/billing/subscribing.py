@@ -29,7 +29,7 @@ DAY = 86400
 
 
 def customer_for(store) -> str:
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     if not account.stripe_customer_id:
         account.stripe_customer_id = new_id("cus")
         account.save(update_fields=["stripe_customer_id"])
@@ -115,7 +115,7 @@ def send_reports() -> None:
     """The outbox delivers the queued meter-event tasks (each twice: a redelivery is a no-op)."""
     from billing import tasks
     from billing.services import TASK_REPORT_METER_EVENT
-    from generation.models import OutboxMessage
+    from core.models import OutboxMessage
 
     for message in OutboxMessage.objects.filter(task=TASK_REPORT_METER_EVENT).order_by("id"):
         tasks.report_meter_event(message.payload)

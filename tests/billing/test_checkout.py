@@ -37,7 +37,7 @@ def test_checkout_creates_the_customer_once_and_a_subscription_session(client, o
     assert customers[0].headers["stripe-version"] == "2025-06-30.basil"
     assert customers[0].headers["authorization"] == "Bearer sk_test_fake"
     session = fake_stripe.calls("POST", "/v1/checkout/sessions")[0].form
-    account = billing_account_for(owner.store)
+    account = billing_account_for(store=owner.store)
     assert account.stripe_customer_id.startswith("cus_") and session["customer"] == account.stripe_customer_id
     assert session["mode"] == "subscription" and session["client_reference_id"] == str(owner.store.pk)
     assert session["line_items[0][price]"] == PRO_PRICE and session["line_items[0][quantity]"] == "1"
@@ -62,7 +62,7 @@ def test_checkout_refuses_unknown_plans_foreign_redirects_and_tokens(client, own
 def test_completed_checkout_upgrades_the_store_after_refetching_the_subscription(client, owner, fake_stripe,
                                                                                  paid_plans):
     client.post("/api/v1/billing/checkout/", {"plan": "pro"}, content_type=JSON)
-    customer = billing_account_for(owner.store).stripe_customer_id
+    customer = billing_account_for(store=owner.store).stripe_customer_id
     sub_id = new_id("sub")
     fake_stripe.subscriptions[sub_id] = subscription_object(
         sub_id=sub_id, customer=customer, prices=[PRO_PRICE, PRO_OVERAGE_PRICE], store_id=owner.store.pk
@@ -73,7 +73,7 @@ def test_completed_checkout_upgrades_the_store_after_refetching_the_subscription
     response = post_event(client, stripe_event("checkout.session.completed", session), WEBHOOK_SECRET)
 
     assert response.status_code == 200, response.content
-    account = billing_account_for(owner.store)
+    account = billing_account_for(store=owner.store)
     assert account.plan.code == "pro" and account.subscription_status == "active"
     assert account.stripe_subscription_id == sub_id and account.current_period_end is not None
     assert len(fake_stripe.calls("GET", f"/v1/subscriptions/{sub_id}")) == 1
@@ -91,5 +91,5 @@ def test_portal_link_for_a_customer(client, owner, fake_stripe, paid_plans):
 
     assert response.status_code == 200 and response.json()["url"].startswith("https://billing.stripe.com/p/session/")
     portal = fake_stripe.calls("POST", "/v1/billing_portal/sessions")[0].form
-    assert portal["customer"] == billing_account_for(owner.store).stripe_customer_id
+    assert portal["customer"] == billing_account_for(store=owner.store).stripe_customer_id
     assert portal["return_url"] == "http://testserver/settings/billing/"

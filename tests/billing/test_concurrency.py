@@ -10,7 +10,8 @@ from django.db import connection
 
 from billing.errors import QuotaExceeded
 from billing.models import BillingAccount, LedgerEntry
-from generation.models import Job, OutboxMessage
+from core.models import OutboxMessage
+from generation.models import Job
 from generation.services import job_create
 from gpu_worker.spec import TASK_RUN_JOB
 from tests.accounts.factories import MembershipFactory

@@ -8,7 +8,8 @@ from django.db import IntegrityError, connection, transaction
 
 from billing.models import CreditPrice, LedgerEntry
 from billing.services import billing_account_for
-from generation.models import Job, OutboxMessage
+from core.models import OutboxMessage
+from generation.models import Job
 from generation.services import job_cancel
 from gpu_worker.spec import TASK_RUN_JOB
 from tests.accounts.factories import MembershipFactory, token_for
@@ -38,7 +39,7 @@ def test_a_new_store_is_on_the_free_plan_and_its_outputs_are_labelled(client, ow
     response = create(client, owner.store)
 
     assert response.status_code == 201
-    account = billing_account_for(owner.store)
+    account = billing_account_for(store=owner.store)
     assert account.plan.code == "free" and account.plan.watermark
     spec = OutboxMessage.objects.get(task=TASK_RUN_JOB).payload
     assert spec["label"]["visible"] is True
@@ -155,7 +156,7 @@ def test_staff_can_put_a_store_on_the_internal_plan(client, owner):
     call_command("billing_assign_plan", owner.store.slug, "internal")
 
     assert [create(client, owner.store).status_code for _ in range(3)] == [201, 201, 201]
-    assert billing_account_for(owner.store).plan.code == "internal"
+    assert billing_account_for(store=owner.store).plan.code == "internal"
 
 
 def test_a_price_an_admin_sets_is_what_the_next_job_reserves(client, owner):

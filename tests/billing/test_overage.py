@@ -12,7 +12,7 @@ from billing import metering, tasks
 from billing.models import LedgerEntry, MeterEventReport
 from billing.selectors import balance
 from billing.services import TASK_REPORT_METER_EVENT, billing_account_for
-from generation.models import OutboxMessage
+from core.models import OutboxMessage
 from generation.services import job_create
 from tests.accounts.factories import MembershipFactory
 from tests.billing.factories import plan_with, put_on_plan, worker_event
@@ -117,7 +117,7 @@ def test_stripe_down_keeps_the_report_pending_and_the_sweeper_sends_it_once(pro_
 
 def test_free_plan_never_produces_meter_events(fake_stripe):
     member = MembershipFactory()
-    billing_account_for(member.store)
+    billing_account_for(store=member.store)
     run_job(member)
 
     assert not MeterEventReport.objects.exists()

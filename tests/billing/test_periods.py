@@ -171,7 +171,7 @@ def test_a_cancellation_at_period_end_returns_the_store_to_free_credits_at_that_
     assert stripe.periods_of(member.store) == [("pro", start, period_end), ("free", period_end, month_end)]
     assert {stripe.reserve_period(job).plan.code for job in free_jobs} == {"free"}
     assert stripe.metered(member.store) == 1
-    assert billing_account_for(member.store).plan.code == "free"
+    assert billing_account_for(store=member.store).plan.code == "free"
     assert (balance(store=member.store).used, balance(store=member.store).allowance) == (2, 2)
 
 

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from billing import tasks
 from billing.models import MeterEventReport
 from billing.services import TASK_REPORT_METER_EVENT, billing_account_for
-from generation.models import Job, OutboxMessage
+from core.models import OutboxMessage
+from generation.models import Job
 from tests.accounts.factories import MembershipFactory
 from tests.billing.conftest import PRO_OVERAGE_PRICE, PRO_PRICE, WEBHOOK_SECRET
 from tests.billing.factories import plan_with, restore_body, worker_event
@@ -37,7 +38,7 @@ def test_free_store_runs_out_upgrades_and_pays_only_for_overage(client, fake_str
 
     # 2. upgrade through Checkout; Stripe calls the webhook when the owner has paid
     assert client.post("/api/v1/billing/checkout/", {"plan": "pro"}, content_type=JSON).status_code == 200
-    customer = billing_account_for(owner.store).stripe_customer_id
+    customer = billing_account_for(store=owner.store).stripe_customer_id
     sub_id = new_id("sub")
     fake_stripe.subscriptions[sub_id] = subscription_object(
         sub_id=sub_id, customer=customer, prices=[PRO_PRICE, PRO_OVERAGE_PRICE], store_id=owner.store.pk
@@ -45,7 +46,7 @@ def test_free_store_runs_out_upgrades_and_pays_only_for_overage(client, fake_str
     session = {"id": new_id("cs"), "object": "checkout.session", "mode": "subscription", "customer": customer,
                "subscription": sub_id, "client_reference_id": str(owner.store.pk)}
     assert post_event(client, stripe_event("checkout.session.completed", session), WEBHOOK_SECRET).status_code == 200
-    assert billing_account_for(owner.store).plan.code == "pro"
+    assert billing_account_for(store=owner.store).plan.code == "pro"
 
     # 3. pro: 2 credits included, then metered; one job fails
     pro_jobs = [new_job() for _ in range(5)]

@@ -27,7 +27,7 @@ JSON = "application/json"
 def subscribed(fake_stripe, paid_plans):
     """A store with a Stripe customer and an active pro subscription held by the fake Stripe."""
     store = MembershipFactory().store
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     account.stripe_customer_id = new_id("cus")
     account.save()
     sub_id = new_id("sub")
@@ -63,7 +63,7 @@ def test_unsigned_tampered_or_stale_webhooks_get_400_and_write_nothing(client, s
 
     assert response.status_code == 400
     assert not StripeEvent.objects.exists()
-    assert billing_account_for(store).plan.code == "free"
+    assert billing_account_for(store=store).plan.code == "free"
     assert not fake_stripe.requests  # not even a refetch
 
 
@@ -80,7 +80,7 @@ def test_the_same_event_ten_times_has_one_effect(client, subscribed, fake_stripe
     assert answers[0].startswith("applied") and answers[1:] == ["duplicate"] * 9
     assert StripeEvent.objects.filter(event_id=event["id"]).count() == 1
     assert len(fake_stripe.calls("GET", f"/v1/subscriptions/{sub_id}")) == 1
-    assert billing_account_for(store).plan.code == "pro"
+    assert billing_account_for(store=store).plan.code == "pro"
 
 
 def _state(store):
@@ -95,7 +95,7 @@ def test_shuffled_subscription_events_end_in_the_same_state_as_ordered(client, f
     final_states = []
     for order in ("ordered", "shuffled", "reversed"):
         store = MembershipFactory().store
-        account = billing_account_for(store)
+        account = billing_account_for(store=store)
         account.stripe_customer_id = new_id("cus")
         account.save()
         sub_id = new_id("sub")
@@ -136,7 +136,7 @@ def test_shuffled_events_of_a_live_subscription_converge_on_its_current_state(cl
     for event in reversed(events):
         post_event(client, event, WEBHOOK_SECRET)
 
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     assert (account.plan.code, account.subscription_status) == ("pro", "past_due")
     assert account.past_due_since is not None
     assert account.last_event_created == now - 10
@@ -153,7 +153,7 @@ def test_deletion_of_an_old_subscription_does_not_downgrade_the_current_one(clie
     post_event(client, stripe_event("customer.subscription.deleted", fake_stripe.subscriptions[old_id]),
                WEBHOOK_SECRET)
 
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     assert account.plan.code == "pro" and account.stripe_subscription_id == sub_id
 
 
@@ -170,7 +170,7 @@ def test_payment_failure_makes_the_store_past_due_then_402_after_the_grace_perio
 
     post_event(client, stripe_event("invoice.payment_failed", fake_stripe.invoices[inv_id]), WEBHOOK_SECRET)
 
-    account = billing_account_for(store)
+    account = billing_account_for(store=store)
     assert account.past_due_since is not None and account.plan.code == "pro"
     assert Invoice.objects.get(stripe_invoice_id=inv_id).status == "open"
     in_grace = client.post("/api/v1/jobs/", restore_body(store), content_type=JSON)
@@ -189,7 +189,7 @@ def test_payment_failure_makes_the_store_past_due_then_402_after_the_grace_perio
     fake_stripe.subscriptions[sub_id]["status"] = "active"
     post_event(client, stripe_event("invoice.paid", fake_stripe.invoices[inv_id]), WEBHOOK_SECRET)
 
-    assert billing_account_for(store).past_due_since is None
+    assert billing_account_for(store=store).past_due_since is None
     assert Invoice.objects.get(stripe_invoice_id=inv_id).status == "paid"
     assert client.post("/api/v1/jobs/", restore_body(store), content_type=JSON).status_code == 201
 
@@ -204,7 +204,7 @@ def test_a_late_payment_failure_after_the_payment_changes_nothing(client, subscr
     post_event(client, stripe_event("invoice.paid", fake_stripe.invoices[inv_id]), WEBHOOK_SECRET)
     post_event(client, stripe_event("invoice.payment_failed", failed_snapshot), WEBHOOK_SECRET)
 
-    assert billing_account_for(store).past_due_since is None
+    assert billing_account_for(store=store).past_due_since is None
     assert Invoice.objects.get(stripe_invoice_id=inv_id).status == "paid"
 
 

@@ -14,10 +14,10 @@ from django.test import override_settings
 from PIL import Image
 
 from catalog.models import ProductShot
-from config import objectstore
 from config.env import ENV
-from config.storage import default_storage
-from generation.models import OutboxMessage
+from core import objectstore
+from core.models import OutboxMessage
+from core.objectstore import storage_backend
 from tests.catalog import sample_images
 from tests.s3_server import running_s3_server
 
@@ -36,7 +36,7 @@ def s3_bucket(s3, settings):
     s3.client().create_bucket(Bucket=bucket)
     env = replace(ENV, storage_backend="s3", s3_endpoint_url=s3.endpoint_url, s3_bucket=bucket,
                   s3_access_key_id=s3.access_key, s3_secret_access_key=s3.secret_key)
-    with override_settings(STORAGES={**settings.STORAGES, "default": default_storage(env, media_root=None)}):
+    with override_settings(STORAGES={**settings.STORAGES, "default": storage_backend(env, media_root=None)}):
         storages._storages.pop("default", None)
         yield bucket
     storages._storages.pop("default", None)

@@ -9,8 +9,8 @@ from PIL import Image
 from catalog import services
 from catalog.images import MAX_UPLOAD_BYTES, ImageRejected
 from catalog.models import ProductShot
-from config import objectstore
-from generation.models import OutboxMessage
+from core import objectstore
+from core.models import OutboxMessage
 from gpu_worker.spec import QUEUE_GPU, TASK_DETECT_FACES
 from tests.catalog import sample_images
 from tests.catalog.conftest import stored_files

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from catalog.models import ProductShot
 from catalog.services import UPLOAD_GRACE
-from config import objectstore
+from core import objectstore
 from tests.catalog import sample_images
 from tests.catalog.test_direct_upload import begin, keys, post_to_s3, s3, s3_bucket  # noqa: F401 - fixtures
 

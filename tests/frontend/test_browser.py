@@ -25,7 +25,7 @@ UPLOAD_TIMEOUT_MS = 60_000
 
 def published_face(image: np.ndarray, name: str, tags: list[str]):
     from catalog.models import ModelFace
-    from config import objectstore
+    from core import objectstore
 
     key = objectstore.put_bytes(f"gallery/faces/browser-{name}.jpg", jpeg_bytes(image))
     return ModelFace.objects.create(store=None, image=key, name=name, curation=ModelFace.Curation.PUBLISHED,
@@ -138,7 +138,7 @@ def test_seller_uploads_two_shots_runs_the_pipeline_and_downloads_the_zip(page, 
 
 def test_staff_approves_a_pending_face_and_it_appears_in_the_public_gallery(page, shoot, s3_bucket):
     from catalog.models import ModelFace
-    from config import objectstore
+    from core import objectstore
     from tests.accounts.factories import MembershipFactory
 
     key = objectstore.put_bytes("gallery/faces/browser-pending.jpg", jpeg_bytes(grace_hopper()))
@@ -261,7 +261,7 @@ def test_owner_tours_presets_and_settings_at_phone_and_desktop_width(page, shoot
 @pytest.mark.services
 def test_seller_generates_candidates_keeps_one_for_the_gallery_and_discards_another(page, shoot, stack):
     from catalog.models import ModelFace
-    from config import objectstore
+    from core import objectstore
     from generation.models import Job
     from gpu_worker.face.imageio import read_image
     from tests.gpu_worker.face_photos import shared_photo

@@ -159,7 +159,7 @@ def test_out_of_credits_says_what_happened_and_what_to_do(client):
     from billing.services import billing_account_for
 
     membership = login(client)
-    plan = billing_account_for(membership.store).plan
+    plan = billing_account_for(store=membership.store).plan
     plan.monthly_credits = 0
     plan.save()
     face, shot = public_face(), shot_for(membership.store)
@@ -184,7 +184,7 @@ def test_candidates_need_three_faces_and_then_show_progress_until_done(client):
     from catalog.services import presets_seed_for_store
 
     membership = login(client)
-    preset = next(p for p in presets_seed_for_store(membership.store) if p.name_en == "Elegant")
+    preset = next(p for p in presets_seed_for_store(store=membership.store) if p.name_en == "Elegant")
     response = client.post(reverse("candidates-generate"), {"preset": preset.pk, "count": 2}, follow=True)
     assert "3개 이상" in response.content.decode() and not Job.objects.exists()
 
@@ -209,7 +209,7 @@ def candidate(store, seed: int = 0, preset=None, **fields) -> Job:
     """A finished generate_face job whose result image is really stored."""
     import uuid
 
-    from config import objectstore
+    from core import objectstore
 
     job_id = uuid.uuid4()
     key = objectstore.put_bytes(f"stores/{store.pk}/jobs/{job_id}/result.png", b"\x89PNG candidate " + job_id.bytes)
@@ -221,7 +221,7 @@ def candidate(store, seed: int = 0, preset=None, **fields) -> Job:
 def elegant_preset(store):
     from catalog.services import presets_seed_for_store
 
-    return next(p for p in presets_seed_for_store(store) if p.name_en == "Elegant")
+    return next(p for p in presets_seed_for_store(store=store) if p.name_en == "Elegant")
 
 
 def candidates_url(*jobs) -> str:
@@ -229,7 +229,7 @@ def candidates_url(*jobs) -> str:
 
 
 def test_keeping_a_candidate_twice_makes_one_face_that_the_gallery_lists(client):
-    from config import objectstore
+    from core import objectstore
 
     membership = login(client)
     job = candidate(membership.store, preset=elegant_preset(membership.store))
@@ -261,7 +261,7 @@ def test_keeping_a_candidate_twice_makes_one_face_that_the_gallery_lists(client)
 
 
 def test_discarding_a_candidate_deletes_its_image_and_hides_the_tile(client, django_capture_on_commit_callbacks):
-    from config import objectstore
+    from core import objectstore
 
     membership = login(client)
     keep, drop = candidate(membership.store, seed=0), candidate(membership.store, seed=1)
@@ -285,7 +285,7 @@ def test_discarding_a_candidate_deletes_its_image_and_hides_the_tile(client, dja
 
 
 def test_only_the_stores_own_finished_candidates_can_be_kept_or_discarded(client):
-    from config import objectstore
+    from core import objectstore
 
     membership = login(client)
     others = candidate(MembershipFactory().store)
@@ -310,7 +310,7 @@ def test_only_the_stores_own_finished_candidates_can_be_kept_or_discarded(client
 
 
 def test_viewer_sees_candidates_but_cannot_keep_or_discard(client):
-    from config import objectstore
+    from core import objectstore
 
     membership = login(client, Role.VIEWER)
     job = candidate(membership.store)
@@ -345,6 +345,6 @@ def test_store_options_page_sets_the_visible_ai_label(client):
 
     membership = login(client)
     client.post(reverse("settings-store"), {"name": "봄날", "locale": "ko", "visible_ai_label": "on"})
-    assert store_options(membership.store).visible_ai_label is True
+    assert store_options(store=membership.store).visible_ai_label is True
     client.post(reverse("settings-store"), {"name": "봄날", "locale": "ko"})
-    assert store_options(membership.store).visible_ai_label is False
+    assert store_options(store=membership.store).visible_ai_label is False

@@ -27,7 +27,7 @@ def s3_bucket(s3_server):
     from django.test import override_settings
 
     from config.env import ENV
-    from config.storage import default_storage
+    from core.objectstore import storage_backend
 
     bucket = f"gasang-{uuid.uuid4().hex[:8]}"
     s3_server.client().create_bucket(Bucket=bucket)
@@ -39,7 +39,7 @@ def s3_bucket(s3_server):
         s3_access_key_id=s3_server.access_key,
         s3_secret_access_key=s3_server.secret_key,
     )
-    with override_settings(STORAGES={"default": default_storage(env, media_root=None), "staticfiles": STATIC}):
+    with override_settings(STORAGES={"default": storage_backend(env, media_root=None), "staticfiles": STATIC}):
         storages._storages.pop("default", None)
         yield bucket
     storages._storages.pop("default", None)

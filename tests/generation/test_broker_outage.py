@@ -15,8 +15,9 @@ import urllib.request
 import pytest
 
 from catalog.models import ProductShot
-from config import objectstore
-from generation.models import Job, JobState, OutboxMessage
+from core import objectstore
+from core.models import OutboxMessage
+from generation.models import Job, JobState
 from tests.accounts.factories import MembershipFactory, token_for
 from tests.generation.photos import astronaut, jpeg_bytes
 from tests.services import free_port

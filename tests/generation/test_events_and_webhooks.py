@@ -11,7 +11,8 @@ import time
 import pytest
 
 from catalog.models import ProductShot
-from generation import events, webhooks
+from core import events
+from generation import webhooks
 from generation.models import JobState, WebhookDelivery, WebhookEndpoint
 from tests.accounts.factories import MembershipFactory
 from tests.generation.factories import queued_job, shot_for

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import ModelFace
-from config import objectstore
+from core import objectstore
 from generation.models import Job, JobState
 from tests.accounts.factories import MembershipFactory
 from tests.generation.photos import astronaut, grace_hopper, jpeg_bytes

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generation.models import Job, OutboxMessage
+from core.models import OutboxMessage
+from generation.models import Job
 from gpu_worker.spec import JOB_PARAMS, MAX_CONTRIBUTORS
 from tests.accounts.factories import MembershipFactory, token_for
 from tests.generation.factories import private_face, public_face, shot_for

@@ -6,7 +6,8 @@ import pytest
 
 from accounts.models import Role
 from catalog.models import ModelFace
-from generation.models import Job, JobState, OutboxMessage
+from core.models import OutboxMessage
+from generation.models import Job, JobState
 from gpu_worker.spec import TASK_RUN_JOB
 from tests.accounts.factories import MembershipFactory, token_for
 from tests.generation.factories import private_face, public_face, queued_job, shot_for

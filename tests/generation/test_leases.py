@@ -11,9 +11,10 @@ import time_machine
 from django.conf import settings
 from django.core.management import call_command
 
-from generation import events
-from generation.leases import MARKER_KEY
-from generation.models import Job, JobState, OutboxMessage
+from core import events
+from core.broker_marker import MARKER_KEY
+from core.models import OutboxMessage
+from generation.models import Job, JobState
 from gpu_worker.spec import TASK_RUN_JOB
 from tests.accounts.factories import MembershipFactory
 from tests.generation.factories import queued_job

@@ -5,7 +5,7 @@ import time
 import pytest
 from django.db import connection
 
-from generation.models import OutboxMessage
+from core.models import OutboxMessage
 from tests.accounts.factories import MembershipFactory, token_for
 from tests.generation.factories import shot_for
 from tests.stack import Stack, stack_env, wait_until

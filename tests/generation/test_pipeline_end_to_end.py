@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from catalog.models import ModelFace, ProductShot
-from config import objectstore
+from core import objectstore
 from generation.models import Job, JobState
 from gpu_worker.provenance import read_xmp
 from gpu_worker.spec import SOURCE_TYPE_COMPOSITE

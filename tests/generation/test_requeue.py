@@ -6,7 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from generation.models import Job, OutboxMessage
+from core.models import OutboxMessage
+from generation.models import Job
 from gpu_worker.spec import TASK_RUN_JOB
 from tests.accounts.factories import MembershipFactory
 from tests.generation.factories import queued_job

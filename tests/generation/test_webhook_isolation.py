@@ -13,10 +13,12 @@ import pytest
 from django.db import OperationalError, connection, connections
 from django.test import override_settings
 
-from config import objectstore, processes
+from config import processes
 from config.celery_app import app
-from generation import events, webhooks
-from generation.models import Job, JobState, OutboxMessage, WebhookDelivery, WebhookEndpoint
+from core import events, objectstore
+from core.models import OutboxMessage
+from generation import webhooks
+from generation.models import Job, JobState, WebhookDelivery, WebhookEndpoint
 from tests.accounts.factories import MembershipFactory
 from tests.generation.factories import queued_job, shot_for
 from tests.generation.photos import astronaut, jpeg_bytes

@@ -12,7 +12,8 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
-from generation import events, webhook_http, webhooks
+from core import events
+from generation import webhook_http, webhooks
 from generation.models import WebhookDelivery, WebhookEndpoint
 from tests.accounts.factories import MembershipFactory
 from tests.generation.factories import queued_job

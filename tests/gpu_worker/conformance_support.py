@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ import pytest
 import torch
 
 from gpu_worker.models import build
-from gpu_worker.models.recipe import make_weights
+from gpu_worker.weights.recipe import make_weights, recipe_state_dict
+from gpu_worker.weights.sources import LoadedModel, WeightSource
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE_DIR = Path(os.environ.get("GASANG_SHARED_DIR", REPO_ROOT.parent / "shared")) / "conformance"
@@ -90,3 +92,54 @@ def assert_outputs_match(name: str, actual: dict[str, torch.Tensor]) -> None:
         assert torch.allclose(got.float(), want.float(), atol=tol["atol"], rtol=tol["rtol"]), (
             f"{out_name}: max abs diff {diff:.3g} exceeds atol {tol['atol']}"
         )
+
+
+# ---- recipe weights: a weight source for the neural engine tests and the GPU benchmark -------------------
+
+
+def shared_dir() -> Path:
+    """``GASANG_SHARED_DIR`` or the ``shared`` folder next to the repository."""
+    return CONFORMANCE_DIR.parent
+
+
+def conformance_io(name: str) -> dict[str, Any]:
+    """The conformance ``io.json`` of ``name`` (recipe rules and small build kwargs). FileNotFoundError if absent."""
+    path = CONFORMANCE_DIR / name / "io.json"
+    if not path.exists():
+        raise FileNotFoundError(f"recipe weights need {path} (the shared conformance fixtures)")
+    return json.loads(path.read_text())
+
+
+class RecipeWeights(WeightSource):
+    """Deterministic recipe weights (TESTS ONLY: outputs are noise, but shapes and plumbing are real).
+
+    Models are built with the conformance ``io.json`` build kwargs (small configs where the fixture uses
+    one: StyleGAN2 size 32, GPEN 128 narrow 0.25; full size for AEI-Net, HEAR-Net, IR-SE50, pSp,
+    BiSeNet), updated by ``overrides[name]``. ``names`` restricts which models count as installed.
+    """
+
+    kind = "recipe"
+
+    def __init__(self, names: set[str] | None = None, overrides: Mapping[str, Mapping[str, Any]] | None = None):
+        self.names = set(names) if names is not None else None
+        self.overrides = {k: dict(v) for k, v in (overrides or {}).items()}
+
+    def available(self, name: str) -> bool:
+        if self.names is not None and name not in self.names:
+            return False
+        return (CONFORMANCE_DIR / name / "io.json").exists()
+
+    def cache_tag(self) -> str:
+        return "recipe:" + json.dumps(self.overrides, sort_keys=True)
+
+    def build_kwargs(self, name: str) -> dict[str, Any]:
+        return {**conformance_io(name)["build_kwargs"], **self.overrides.get(name, {})}
+
+    def load(self, name: str, device: str) -> LoadedModel:
+        if not self.available(name):
+            raise KeyError(f"recipe weights for {name!r} are not offered by this source")
+        rules = conformance_io(name)["weights"]["rules"]
+        module = build(name, **self.build_kwargs(name))
+        module.load_state_dict(recipe_state_dict(module, rules), strict=True)
+        module = module.to(device).eval().requires_grad_(False)
+        return LoadedModel(name, module, f"recipe:{name}", device, {})

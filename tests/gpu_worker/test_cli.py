@@ -188,3 +188,39 @@ def test_models_subcommand_lists_the_weight_registry_with_licences(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "stylegan2" in result.stdout and "NC" in result.stdout
+
+
+def test_engine_classical_runs_the_classical_engine(photos, tmp_path, capsys):
+    out, meta = tmp_path / "r.png", tmp_path / "r.json"
+    argv = ["restore", "--image", str(photos["astronaut"]), "--engine", "classical", "--out", str(out),
+            "--metadata", str(meta)]
+    assert main(argv) == 0
+    assert read_image(out).shape == astronaut().shape
+    assert '"version": "classical-1.0"' in meta.read_text()
+    assert "restore: wrote" in capsys.readouterr().out
+
+
+def test_engine_neural_without_weights_names_them_and_writes_nothing(photos, tmp_path, monkeypatch):
+    """A clear one-line error naming the missing weights, exit 3, no traceback, no output file."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.png"
+    env = {**os.environ, "GASANG_MODEL_DIR": str(tmp_path / "no-models"), "GASANG_NEURAL_ON_CPU": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "gpu_worker", "swap", "--source", str(photos["astronaut"]), "--target",
+         str(photos["grace"]), "--engine", "neural", "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert done.returncode == 3, done.stderr
+    err = done.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: engine_unavailable:"), done.stderr
+    assert "weights not installed: arcface_ir_se50, aei_net" in err[0] and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_engine_choice_is_validated_by_argparse(photos, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["restore", "--image", str(photos["astronaut"]), "--engine", "quantum", "--out", str(tmp_path / "r.png")])
+    assert exc.value.code == 2

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from gpu_worker.models import build
-from gpu_worker.models.checkpoint_containers_faceshifter import UNWRAPPERS, plain_state_dict
+from gpu_worker.weights.containers import UNWRAPPERS, plain_state_dict
 from tests.gpu_worker.conformance_support import (
     assert_full_layout,
     assert_outputs_match,

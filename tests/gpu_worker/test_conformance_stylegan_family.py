@@ -3,7 +3,7 @@
 Per model: (1) the full official config has the reference state_dict layout; (2) the IO config
 with recipe weights reproduces the stored reference outputs (io.json "call", float32, CPU);
 (3) an official-format checkpoint container saved with torch.save loads strictly through
-``gpu_worker.models.checkpoints.load_checkpoint``.
+``gpu_worker.weights.containers.load_checkpoint``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from gpu_worker.models import build
-from gpu_worker.models.checkpoints import load_checkpoint, read_container, unwrap_checkpoint
+from gpu_worker.weights.containers import load_checkpoint, read_container, unwrap_checkpoint
 from tests.gpu_worker.conformance_support import (
     assert_full_layout,
     assert_outputs_match,

@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 from gpu_worker.models import build
-from gpu_worker.models.cli import main
-from gpu_worker.models.convert_stylegan2_ada import (
+from gpu_worker.tools.cli import main
+from gpu_worker.tools.convert_stylegan2_ada import (
     UnsafePickleError,
     UnsupportedAdaConfig,
     convert_ada_pickle,

@@ -71,3 +71,13 @@ def test_every_engine_reports_no_face_on_a_blank_image(name):
 def test_engine_result_holds_image_and_metadata():
     result = EngineResult(np.zeros((2, 2, 3), np.uint8), {"engine": "x"})
     assert result.metadata["engine"] == "x"
+
+
+@pytest.mark.parametrize("name", ENGINE_NAMES)
+def test_neural_engines_are_checked_for_the_same_interface_on_load(name, monkeypatch):
+    engine = get_engine(name, "neural")
+    assert name == engine.NAME and engine.VERSION.startswith("neural-") and engine.REQUIRED_MODELS
+    assert engine.__name__ == f"gpu_worker.engines.{name}.neural"
+    monkeypatch.delattr(engine, "REQUIRED_MODELS")
+    with pytest.raises(TypeError, match="REQUIRED_MODELS"):
+        get_engine(name, "neural")

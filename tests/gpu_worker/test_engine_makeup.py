@@ -57,7 +57,7 @@ def test_makeup_refuses_bad_strength_and_missing_reference():
 
 
 def test_makeup_identity_guard_raises(monkeypatch):
-    import gpu_worker.engines.makeup as module
+    import gpu_worker.engines.makeup.classical as module
 
     monkeypatch.setattr(module, "MAX_IDENTITY_DISTANCE", 0.0)
     with pytest.raises(FaceEngineError) as exc:

@@ -14,12 +14,14 @@ import sys
 import pytest
 import torch
 
-from gpu_worker.models import build, install, registry
-from gpu_worker.models.cli import main
-from gpu_worker.models.install import ChecksumMismatch, InstallError, LocalStore, S3Store, load_installed_with_extras
-from gpu_worker.models.licences import LicenceRefused, check_licence
-from gpu_worker.models.recipe import recipe_state_dict
-from gpu_worker.models.registry import WeightFile
+from gpu_worker.models import build
+from gpu_worker.weights import install, loading, registry
+from gpu_worker.weights.cli import main
+from gpu_worker.weights.install import ChecksumMismatch, InstallError, LocalStore, S3Store
+from gpu_worker.weights.licences import LicenceRefused, check_licence
+from gpu_worker.weights.loading import load_installed_with_extras
+from gpu_worker.weights.recipe import recipe_state_dict
+from gpu_worker.weights.registry import WeightFile
 from tests.s3_server import running_s3_server
 
 PAYLOAD = b"not really weights, but bytes with a known hash\n" * 100
@@ -54,7 +56,7 @@ def clean_env(monkeypatch, tmp_path):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GASANG_MODEL_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("GASANG_MODEL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(install, "_VERIFIED", {})
+    monkeypatch.setattr(loading, "_VERIFIED", {})
 
 
 @pytest.fixture
@@ -194,7 +196,7 @@ def test_load_installed_verifies_gates_and_loads_strict(weights, tmp_path, monke
     weights(_entry("hear", sha256=None, size_bytes=None, filename="HEAR_latest.pth"))
     install.install("hear", ckpt, sha256=sha)
 
-    model = install.load_installed("hear", "cpu")
+    model = loading.load_installed("hear", "cpu")
     assert not model.training
     loaded = model.state_dict()
     assert loaded.keys() == state.keys() and all(torch.equal(loaded[k], state[k]) for k in state)
@@ -204,21 +206,21 @@ def test_load_installed_verifies_gates_and_loads_strict(weights, tmp_path, monke
 
     monkeypatch.setenv("GASANG_ENV", "production")
     with pytest.raises(LicenceRefused, match="Test Licence-NC 1.0"):
-        install.load_installed("hear")
+        loading.load_installed("hear")
     monkeypatch.setenv("GASANG_ALLOW_NONCOMMERCIAL_WEIGHTS", "1")
-    install.load_installed("hear")
+    loading.load_installed("hear")
 
     installed = tmp_path / "models" / "HEAR_latest.pth"
     corrupted = bytearray(installed.read_bytes())
     corrupted[len(corrupted) // 2] ^= 0xFF
     installed.write_bytes(bytes(corrupted))  # same size, different bytes, new mtime
     with pytest.raises(ChecksumMismatch):
-        install.load_installed("hear")
+        loading.load_installed("hear")
 
 
 def test_load_installed_unwraps_the_rosinality_container(weights, tmp_path):
-    """The stylegan2 path goes through gpu_worker.models.checkpoints and returns latent_avg as an extra."""
-    pytest.importorskip("gpu_worker.models.checkpoints")
+    """The stylegan2 path goes through gpu_worker.weights.containers and returns latent_avg as an extra."""
+    pytest.importorskip("gpu_worker.weights.containers")
     kwargs = {"size": 8, "style_dim": 64, "n_mlp": 2, "channel_multiplier": 2}
     generator = build("stylegan2", **kwargs)
     latent_avg = torch.randn(64)
@@ -267,11 +269,11 @@ def test_install_and_verify_into_an_s3_prefix(weights, payload_file, tmp_path, m
         weights(_entry("hear", sha256=sha, size_bytes=None, filename="HEAR_latest.pth"))
         store = S3Store("s3://gasang-models/weights/v1", cache_dir=tmp_path / "cache")
         install.install("hear", ckpt, store=store)
-        model = install.load_installed("hear", store=store)
+        model = loading.load_installed("hear", store=store)
         assert not model.training
         (cached,) = (tmp_path / "cache").iterdir()
         cached.write_bytes(b"damaged cache copy")
-        install.load_installed("hear", store=store)  # re-fetched from the bucket and re-verified
+        loading.load_installed("hear", store=store)  # re-fetched from the bucket and re-verified
         assert hashlib.sha256(cached.read_bytes()).hexdigest() == sha
 
         s3.delete_object(Bucket="gasang-models", Key="weights/v1/demo.pth")
@@ -282,7 +284,7 @@ def test_install_and_verify_into_an_s3_prefix(weights, payload_file, tmp_path, m
 
 def test_registry_and_cli_import_without_torch():
     code = (
-        "import sys, gpu_worker.models.cli, gpu_worker.models.install, gpu_worker.models.registry, "
-        "gpu_worker.models.licences; assert 'torch' not in sys.modules, 'torch imported'"
+        "import sys, gpu_worker.weights.cli, gpu_worker.weights.install, gpu_worker.weights.registry, "
+        "gpu_worker.weights.licences; assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -15,9 +15,11 @@ import sys
 import numpy as np
 import pytest
 
+from gpu_worker.engines import runtime
 from gpu_worker.engines.base import FaceEngineError
-from gpu_worker.neural import runtime
-from gpu_worker.neural.selection import choose_engine, pick_engine
+from gpu_worker.engines.selection import choose_engine, pick_engine
+from gpu_worker.weights import sources
+from tests.gpu_worker.conformance_support import RecipeWeights, shared_dir
 from tests.gpu_worker.face_photos import astronaut, grace_hopper
 
 pytestmark = pytest.mark.slow
@@ -30,7 +32,7 @@ OVERRIDES = {"psp_encoder": {"n_styles": 8}}
 def recipe(tmp_path_factory):
     """CPU opt-in, no CUDA, recipe weights for MODELS (BiSeNet is exercised on its own, see below),
     and (1, 512) ``age`` / ``gender`` directions."""
-    if not (runtime.shared_dir() / "conformance" / "aei_net" / "io.json").exists():
+    if not (shared_dir() / "conformance" / "aei_net" / "io.json").exists():
         pytest.skip("shared/conformance fixtures are absent; recipe weights need them")
     import torch
 
@@ -44,7 +46,7 @@ def recipe(tmp_path_factory):
         mp.setenv(runtime.ENV_ON_CPU, "1")
         mp.setenv("GASANG_DIRECTIONS_DIR", str(folder))
         mp.setattr(runtime, "cuda_available", lambda: False)
-        with runtime.use_weight_source(runtime.RecipeWeights(names=MODELS, overrides=OVERRIDES)) as source:
+        with runtime.use_weight_source(RecipeWeights(names=MODELS, overrides=OVERRIDES)) as source:
             yield source
     runtime.clear_cache()
 
@@ -91,7 +93,7 @@ def assert_pasted(result_image: np.ndarray, original: np.ndarray, boxes: list[li
 
 def test_swap_batches_all_faces_of_all_shots_in_one_forward(recipe, two_faces):
     engine = pick_engine("swap")
-    assert engine.__name__ == "gpu_worker.neural.swap"
+    assert engine.__name__ == "gpu_worker.engines.swap.neural"
     models = {n: runtime.get_model(n, "cpu", recipe).module for n in ("aei_net", "hear_net", "arcface_ir_se50")}
     shots = [{"source": grace_hopper(), "target": two_faces}, {"source": astronaut(), "target": grace_hopper()}]
     counter = CallCounter(**models)
@@ -119,7 +121,7 @@ def test_swap_batches_all_faces_of_all_shots_in_one_forward(recipe, two_faces):
 
 def test_restore_batches_faces_across_images(recipe, two_faces):
     engine = pick_engine("restore")
-    assert engine.__name__ == "gpu_worker.neural.restore"
+    assert engine.__name__ == "gpu_worker.engines.restore.neural"
     counter = CallCounter(gpen=runtime.get_model("gpen", "cpu", recipe).module)
     try:
         results = engine.run_batch([{"image": two_faces}, {"image": astronaut()}], {"all_faces": True, "strength": 1.0})
@@ -152,7 +154,7 @@ def count_calls(monkeypatch, obj, method: str) -> dict[str, int]:
 
 def test_generate_from_a_seed_with_latent_directions(recipe):
     engine = pick_engine("generate")
-    assert engine.__name__ == "gpu_worker.neural.generate"
+    assert engine.__name__ == "gpu_worker.engines.generate.neural"
     plain = engine.run({}, {"seed": 7, "size": 256})
     again = engine.run({}, {"seed": 7, "size": 256})
     older = engine.run({}, {"seed": 7, "size": 256, "directions": {"age": 3.0}})
@@ -183,7 +185,7 @@ def test_generate_from_contributors_encodes_once_and_refuses_an_unverifiable_fac
 
 def test_second_generation_blends_both_parents_in_one_forward(recipe):
     engine = pick_engine("second_generation")
-    assert engine.__name__ == "gpu_worker.neural.second_generation"
+    assert engine.__name__ == "gpu_worker.engines.second_generation.neural"
     psp = CallCounter(psp=runtime.get_model("psp_encoder", "cpu", recipe).module)
     try:
         result = engine.run({"parent_a": grace_hopper(), "parent_b": astronaut()}, {"size": 256, "sex": "girl"})
@@ -199,9 +201,9 @@ def test_second_generation_blends_both_parents_in_one_forward(recipe):
 
 
 def test_makeup_parses_all_crops_once_and_adds_the_change_inside_the_regions(recipe):
-    from gpu_worker.neural import makeup
+    from gpu_worker.engines.makeup import neural as makeup
 
-    source = runtime.RecipeWeights(names={"psgan", "bisenet_parsing"})
+    source = RecipeWeights(names={"psgan", "bisenet_parsing"})
     psgan = CallCounter(psgan=runtime.get_model("psgan", "cpu", source).module,
                         bisenet=runtime.get_model("bisenet_parsing", "cpu", source).module)
     try:
@@ -224,9 +226,9 @@ def test_makeup_parses_all_crops_once_and_adds_the_change_inside_the_regions(rec
 def test_projector_refines_w_plus_with_vgg16_features_in_torchvision_layout(recipe):
     import torch
 
-    from gpu_worker.neural import latents
-    from gpu_worker.neural.projector import ProjectorSettings, project
-    from gpu_worker.neural.vgg16 import VGG16Features, load_torchvision
+    from gpu_worker.engines.generate import latents
+    from gpu_worker.engines.generate.projector import ProjectorSettings, project
+    from gpu_worker.models.vgg16 import VGG16Features, load_torchvision
 
     torch.manual_seed(0)
     vgg = VGG16Features().eval().requires_grad_(False)
@@ -247,7 +249,7 @@ def test_projector_refines_w_plus_with_vgg16_features_in_torchvision_layout(reci
 def test_direction_files_are_validated(tmp_path):
     import torch
 
-    from gpu_worker.neural.directions import DirectionError, load_direction
+    from gpu_worker.engines.generate.directions import DirectionError, load_direction
 
     np.save(tmp_path / "a.npy", np.zeros(512, np.float32))
     torch.save({"direction": torch.ones(18, 512)}, tmp_path / "b.pt")
@@ -259,11 +261,11 @@ def test_direction_files_are_validated(tmp_path):
 
 
 def test_bisenet_masks_are_batched_and_checked_against_landmarks(recipe, two_faces):
-    from gpu_worker.neural.faces import align_faces, find_faces, landmark_mask
-    from gpu_worker.neural.parsing import choose_mask, parse_faces
+    from gpu_worker.engines.face_crops import align_faces, find_faces, landmark_mask
+    from gpu_worker.engines.parsing import choose_mask, parse_faces
 
     crops = align_faces(two_faces, find_faces(two_faces, "target", {"all_faces": True}), 256)
-    parser = runtime.RecipeWeights().load("bisenet_parsing", "cpu")
+    parser = RecipeWeights().load("bisenet_parsing", "cpu")
     counter = CallCounter(bisenet=parser.module)
     masks = parse_faces([c.image for c in crops], parser)
     counter.remove()
@@ -275,25 +277,25 @@ def test_bisenet_masks_are_batched_and_checked_against_landmarks(recipe, two_fac
 
 
 def test_pick_engine_falls_back_to_classical(recipe, monkeypatch):
-    assert choose_engine("swap")[0].__name__ == "gpu_worker.neural.swap"
+    assert choose_engine("swap")[0].__name__ == "gpu_worker.engines.swap.neural"
     monkeypatch.delenv(runtime.ENV_ON_CPU)
     engine, reason = choose_engine("swap")
-    assert engine.__name__ == "gpu_worker.engines.swap" and "no GPU" in reason
+    assert engine.__name__ == "gpu_worker.engines.swap.classical" and "no GPU" in reason
     monkeypatch.setenv(runtime.ENV_ON_CPU, "1")
-    engine, reason = choose_engine("swap", runtime.RecipeWeights(names={"aei_net"}))
-    assert engine.__name__ == "gpu_worker.engines.swap" and "arcface_ir_se50" in reason
+    engine, reason = choose_engine("swap", RecipeWeights(names={"aei_net"}))
+    assert engine.__name__ == "gpu_worker.engines.swap.classical" and "arcface_ir_se50" in reason
     assert pick_engine("restore").NAME == "restore"
-    from gpu_worker.neural.selection import preload
+    from gpu_worker.engines.selection import preload
 
     assert preload(("restore",)) == {"restore": "neural on cpu"}
     assert ("gpen", "cpu") in runtime.cached_models()
     monkeypatch.setenv("GASANG_DIRECTIONS_DIR", "/nonexistent")
     engine, reason = choose_engine("second_generation")
-    assert engine.__name__ == "gpu_worker.engines.second_generation" and "age" in reason
+    assert engine.__name__ == "gpu_worker.engines.second_generation.classical" and "age" in reason
 
 
 def test_installed_weights_without_the_installer_are_not_available(monkeypatch):
-    monkeypatch.setattr(runtime, "_installer", lambda: None)
+    monkeypatch.setattr(sources, "_installer", lambda: None)
     source = runtime.InstalledWeights()
     assert not source.available("aei_net")
     with pytest.raises(NotImplementedError, match="load_installed_with_extras"):
@@ -305,8 +307,8 @@ def test_installed_weights_are_named_by_sha256_and_licence_gated(recipe, tmp_pat
 
     import torch
 
-    install = pytest.importorskip("gpu_worker.models.install")
-    from gpu_worker.models.registry import WEIGHTS
+    install = pytest.importorskip("gpu_worker.weights.install")
+    from gpu_worker.weights.registry import WEIGHTS
 
     weight_name = next(n for n, w in WEIGHTS.items() if w.model == "hear_net")
     path = tmp_path / "hear.pth"
@@ -319,7 +321,7 @@ def test_installed_weights_are_named_by_sha256_and_licence_gated(recipe, tmp_pat
     loaded = source.load("hear_net", "cpu")
     assert loaded.weight_id == f"sha256:{sha}" and not loaded.module.training
     engine, reason = choose_engine("swap", source)  # AEI-Net is not installed
-    assert engine.__name__ == "gpu_worker.engines.swap" and "aei_net" in reason
+    assert engine.__name__ == "gpu_worker.engines.swap.classical" and "aei_net" in reason
     if not WEIGHTS[weight_name].commercial_use:
         monkeypatch.setenv("GASANG_ENV", "production")
         assert not runtime.InstalledWeights().available("hear_net"), "the licence gate must refuse it"
@@ -337,7 +339,7 @@ def test_inference_context_never_autocasts_on_cpu():
 
 def test_importing_the_neural_package_does_not_import_torch():
     code = (
-        "import sys, gpu_worker, gpu_worker.neural, gpu_worker.neural.runtime, gpu_worker.neural.selection; "
+        "import sys, gpu_worker, gpu_worker.engines, gpu_worker.engines.runtime, gpu_worker.engines.selection; "
         "assert 'torch' not in sys.modules, 'torch imported'; assert 'django' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

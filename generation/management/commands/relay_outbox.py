@@ -1,8 +1,9 @@
 """Publish committed outbox messages to the broker: woken by PostgreSQL NOTIFY, retrying while it is down.
 
-Every few seconds it also sweeps (generation/leases.py): running jobs whose lease ran out are queued again, and
-a Redis that lost its data has its queued jobs queued again; jobs still queued long after dispatch are queued
-again after ``--requeue-after`` (a broker that lost a message without losing its marker).
+The publishing is core/outbox.py's; this command lives in generation because it also sweeps jobs every few seconds
+(generation/leases.py): running jobs whose lease ran out are queued again, and a Redis that lost its data
+(core/broker_marker.py) has its queued jobs queued again; jobs still queued long after dispatch are queued again
+after ``--requeue-after`` (a broker that lost a message without losing its marker).
 """
 
 import logging
@@ -12,9 +13,9 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from core.outbox import RelayWakeups, relay_pending
 from generation import leases
 from generation.dispatch import requeue_stale_jobs
-from generation.outbox import RelayWakeups, relay_pending
 from generation.services import output_label_for
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,13 @@ because averaging hair and backgrounds only produces ghosts. A pyramid blend joi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from gpu_worker.engines.base import Timer
 from gpu_worker.face.align import align_face, transform_points
 from gpu_worker.face.blend import feather, match_colour, pyramid_blend
 from gpu_worker.face.detect import Face
@@ -41,6 +44,26 @@ def align_all(images: list[np.ndarray], faces: list[Face], size: int) -> list[Al
         crop, matrix = align_face(image, face, size)
         out.append(AlignedFace(crop, transform_points(face.require_dense(), matrix)))
     return out
+
+
+def analyze_contributors(
+    images: dict[str, np.ndarray], keys: Sequence[str], params: dict[str, Any], size: int, timer: Timer
+) -> tuple[list[Face], list[np.ndarray], list[AlignedFace]]:
+    """(faces, dlib embeddings, FFHQ-aligned crops at ``size``) of the contributor photos ``keys``: each one's
+    chosen face, at least ``MIN_GALLERY_FACE`` px (or ``min_face_size`` when larger)."""
+    from gpu_worker.engines.common import find_face
+    from gpu_worker.engines.generate.params import MIN_GALLERY_FACE
+    from gpu_worker.face.embed import embedding
+
+    with timer.stage("analyze"):
+        faces = [
+            find_face(images[k], k, params, min_size=max(MIN_GALLERY_FACE, params.get("min_face_size", 0)))
+            for k in keys
+        ]
+        refs = [embedding(images[k], f) for k, f in zip(keys, faces)]
+    with timer.stage("align"):
+        aligned = align_all([images[k] for k in keys], faces, size)
+    return faces, refs, aligned
 
 
 def border_points(size: int, n: int = 4) -> np.ndarray:

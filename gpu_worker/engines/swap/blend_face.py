@@ -86,6 +86,23 @@ def _crop_box(points: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int
     return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
 
 
+def _match_colours(
+    warped: np.ndarray, work: np.ndarray, mask: np.ndarray, lm_dst: np.ndarray, lm_tw: np.ndarray, scale: float
+) -> np.ndarray:
+    """Match skin statistics (features excluded, they would bias the means), then lighting; ``scale`` is the
+    face scale in the working image."""
+    import cv2
+
+    skin = mask & ~feature_mask(work.shape[:2], lm_dst) & ~feature_mask(work.shape[:2], lm_tw)
+    # Eye whites and teeth must not take the skin's colour shift (they would turn blue or green).
+    keep = np.zeros(work.shape[:2], np.uint8)
+    for group in (EYE_L, EYE_R, MOUTH_INNER):
+        cv2.fillPoly(keep, [lm_dst[group].round().astype(np.int32)], 255)
+    weight = 1.0 - 0.85 * cv2.GaussianBlur(keep.astype(np.float32) / 255.0, (0, 0), scale * 0.01 + 0.5)
+    warped = match_colour(warped, skin, work, skin, weight=weight)
+    return match_shading(warped, work, mask, sigma=scale * 0.12)
+
+
 def swap_face(
     source: np.ndarray, src_face: Face, target: np.ndarray, tgt_face: Face, settings: SwapSettings
 ) -> tuple[np.ndarray, dict]:
@@ -131,15 +148,7 @@ def swap_face(
     if open_mouth:
         cv2.fillPoly(mask, [lm_tw[MOUTH_INNER].round().astype(np.int32)], 0)
 
-    # Colour: match skin statistics (features excluded, they would bias the means), then lighting.
-    skin = mask & ~feature_mask(work.shape[:2], lm_dst) & ~feature_mask(work.shape[:2], lm_tw)
-    # Eye whites and teeth must not take the skin's colour shift (they would turn blue or green).
-    keep = np.zeros(work.shape[:2], np.uint8)
-    for group in (EYE_L, EYE_R, MOUTH_INNER):
-        cv2.fillPoly(keep, [lm_dst[group].round().astype(np.int32)], 255)
-    weight = 1.0 - 0.85 * cv2.GaussianBlur(keep.astype(np.float32) / 255.0, (0, 0), t_scale * up * 0.01 + 0.5)
-    warped = match_colour(warped, skin, work, skin, weight=weight)
-    warped = match_shading(warped, work, mask, sigma=t_scale * up * 0.12)
+    warped = _match_colours(warped, work, mask, lm_dst, lm_tw, t_scale * up)
 
     alpha = feather(mask, radius=t_scale * up * 0.035)
     blended = pyramid_blend(warped, work, alpha)
