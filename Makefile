@@ -3,13 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-REQUIREMENTS := requirements/web.txt requirements/gpu.txt requirements/dev.txt
+REQUIREMENTS := requirements/web.txt requirements/gpu.txt requirements/dev.txt requirements/gpu-nodeps.txt
 
 .PHONY: install run test lint bench clean browser-deps
 
 $(STAMP): $(REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS))
+	$(PY) -m pip install --quiet --disable-pip-version-check $(addprefix -r ,$(filter-out %-nodeps.txt,$(REQUIREMENTS)))
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/gpu-nodeps.txt
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -46,6 +46,8 @@ from gpu_worker.face.imageio import read_image, write_image  # noqa: E402
 
 FACES = REPO.parent / "shared" / "testdata" / "faces"
 GOALS = {"nearer_to_a": 0.90, "dist_a": 0.55, "landmark_error": 0.04, "s_per_mp": 1.0}
+# PASCAL VOC group photos used as small-face targets: (file in FACES, face index).
+GROUP_TARGETS = (("2008_002506.jpg", 1), ("2008_001322.jpg", 2), ("2009_004587.jpg", 0), ("2008_001009.jpg", 0))
 
 
 @dataclass
@@ -136,6 +138,16 @@ def result_face(image: np.ndarray, target: Face) -> tuple[Face, bool]:
     return face_at(image, target.box), False
 
 
+def landmark_error(face: Face, target: Face) -> float:
+    """Mean landmark distance between ``face`` and ``target`` over the target's inter-ocular distance
+    (68 points when both have them, else the 5-point model)."""
+    if face.landmarks68 is not None and target.landmarks68 is not None:
+        ours, theirs = face.landmarks68, target.landmarks68
+    else:
+        ours, theirs = face.landmarks5, target.landmarks5
+    return float(np.linalg.norm(ours - theirs, axis=1).mean() / target.eye_distance)
+
+
 def face_crop(image: np.ndarray, face: Face, size: int = 200) -> np.ndarray:
     import cv2
 
@@ -183,7 +195,7 @@ def main() -> int:
     bald = read_image(FACES / "bald_guys.jpg")
     people += bald_people(bald)
     targets = [make_target(p.name, p.image, int(np.argmax([f.size for f in analyze(p.image)]))) for p in people]
-    for photo, idx in (("2008_002506.jpg", 1), ("2008_001322.jpg", 2), ("2009_004587.jpg", 0), ("2008_001009.jpg", 0)):
+    for photo, idx in GROUP_TARGETS:
         targets.append(make_target(f"{photo}#{idx}", read_image(FACES / photo), idx))
     swap, reason = choose_engine("swap", engine=args.engine)
     print(f"engine: {swap.NAME}:{swap.VERSION} ({reason})")
@@ -208,9 +220,7 @@ def main() -> int:
             face, redetected = result_face(result.image, target.face)
             emb = embedding(result.image, face)
             d_a, d_b = distance(emb, person.other_embedding), distance(emb, target.embedding)
-            lm_t = target.face.landmarks68
-            iod = np.hypot(*(lm_t[42:48].mean(0) - lm_t[36:42].mean(0)))
-            lm_err = float(np.linalg.norm(face.landmarks68 - lm_t, axis=1).mean() / iod)
+            lm_err = landmark_error(face, target.face)
             mp = target.image.shape[0] * target.image.shape[1] / 1e6
             rows.append((d_a, d_b, lm_err, seconds / mp, person.augmented))
             note = ("aug-A " if person.augmented else "") + ("" if redetected else "not-redetected")

@@ -11,10 +11,11 @@ interrupted):
 - ``bench/broker_restart.py``: Redis restarted without its data mid-job (and once the GPU worker lost too):
   time for the interrupted job and the one queued behind it to end;
 - ``bench/webhook_isolation.py``: another store's job latency while one store has 8 endpoints answering in 4.5 s;
+- ``bench/product_quality.py``: the swap on product shots (identity, consistency, landmarks, lighting kept);
 - ``bench/face_quality.py`` and ``bench/gpu_models.py --device cpu`` when those files exist (skipped otherwise).
 
 Each bench's output goes to the console and to ``bench/out/<name>.log``; the summary to ``bench/out/summary.txt``
-and ``bench/out/summary.json``. Exit status 0 when every bench that ran passed. Whole run: ~10-15 min on a 2-core
+and ``bench/out/summary.json``. Exit status 0 when every bench that ran passed. Whole run: ~12-17 min on a 2-core
 machine (``--quick``: ~5 min, fewer kills and shorter phases).
 """
 
@@ -43,6 +44,7 @@ def steps(quick: bool) -> list[tuple[str, list[str], int]]:
         ("broker_restart", ["--rounds", "2" if quick else "3", "--worker-loss-rounds", "0" if quick else "1"], 480),
         ("webhook_isolation", ["--rounds", "2" if quick else "3"], 420),
         ("face_quality", ["--limit", "4" if quick else "12", "--out", str(OUT)], 420),
+        ("product_quality", ["--sources", "3" if quick else "8", "--out", str(OUT / "product")], 600),
         ("gpu_models", ["--device", "cpu", "--batches", "1", "--weights", "init", "--iters", "1", "--warmup", "0",
                         "--json", str(OUT / "gpu_models.json")], 480),
     ]

@@ -6,10 +6,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3.11 pyth
     && rm -rf /var/lib/apt/lists/* && python3.11 -m venv /venv
 ENV PATH=/venv/bin:$PATH
 WORKDIR /app
-COPY requirements/gpu.txt requirements/gpu.txt
+COPY requirements/gpu.txt requirements/gpu-nodeps.txt requirements/
 # The CUDA build of the pinned torch first; the rest of gpu.txt then finds torch already satisfied.
+# mediapipe without its declared deps (jax, opencv-contrib-python, ...): see requirements/gpu-nodeps.txt.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128 \
-    && pip install -r requirements/gpu.txt
+    && pip install -r requirements/gpu.txt && pip install --no-deps -r requirements/gpu-nodeps.txt
 COPY gpu_worker gpu_worker
 RUN useradd --uid 10001 --no-create-home gasang && mkdir -p /models && chown gasang /models
 USER gasang

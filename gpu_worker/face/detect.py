@@ -1,9 +1,14 @@
 """Face detection, landmarks and the ``Face`` record every engine works with.
 
 In:  an RGB uint8 image. Out: ``Face`` records sorted left to right.
-Detection runs dlib's HOG detector (default) or the MMOD CNN (``detector="mmod"``, slower, better
-on non-frontal faces) on a copy no larger than ``DETECT_MAX_SIDE``; landmarks are then fitted at
-full resolution. Deterministic: no randomness anywhere.
+Detection runs dlib's HOG detector (default; Boost licence) or the MMOD CNN (``detector="mmod"``, CC0, slower,
+better on non-frontal faces) on a copy no larger than ``DETECT_MAX_SIDE``, plus MediaPipe's BlazeFace
+(Apache-2.0) for faces dlib misses, above all tight crops where the face fills the frame; a BlazeFace box
+overlapping a dlib box is dropped (dlib's boxes are what the 5-point model was trained on).
+Landmarks are then fitted at full resolution: the 5-point dlib model (CC0, embedding alignment) and the dense
+68-point layout, by default derived from MediaPipe's 478-point mesh (``landmarks_mesh.py``, Apache-2.0);
+``GASANG_LANDMARKS=ibug68`` opts into dlib's iBUG-trained 68-point model (non-commercial, see ``models.py``).
+Deterministic: no randomness anywhere.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gpu_worker.face import models
+from gpu_worker.face import landmarks_mesh, models
 from gpu_worker.face.errors import FaceEngineError
 from gpu_worker.face.imageio import as_rgb
 from gpu_worker.face.pose import HeadPose, estimate_pose
@@ -30,8 +35,9 @@ class Face:
     box: tuple[int, int, int, int]  # left, top, right, bottom
     score: float
     landmarks5: np.ndarray  # (5, 2) float, dlib 5-point order (CC0 model)
-    landmarks68: np.ndarray | None  # (68, 2) float, iBUG order; None in commercial-only mode
+    landmarks68: np.ndarray | None  # (68, 2) float, iBUG order (mesh-derived by default); None if not fitted
     pose: HeadPose
+    mesh: np.ndarray | None = None  # (478, 3) MediaPipe mesh in pixels (z: relative depth), when fitted
 
     @property
     def size(self) -> int:
@@ -58,13 +64,14 @@ class Face:
             box=tuple(v * factor for v in self.box),
             landmarks5=self.landmarks5 * factor,
             landmarks68=None if self.landmarks68 is None else self.landmarks68 * factor,
+            mesh=None if self.mesh is None else self.mesh * factor,
         )
 
     def require_dense(self) -> np.ndarray:
         """The 68 landmarks, or ``license_restricted`` when they were not computed."""
         if self.landmarks68 is None:
             raise FaceEngineError(
-                "license_restricted", "dense (68-point) landmarks are disabled in commercial-only mode"
+                "no_face", "dense (68-point) landmarks were not fitted for this face (analyze with dense=True)"
             )
         return self.landmarks68
 
@@ -87,8 +94,8 @@ def _rect_to_box(rect, scale: float, shape: tuple[int, ...]) -> tuple[int, int, 
     return left, top, right, bottom
 
 
-def detect_boxes(image: np.ndarray, *, detector: str = "hog", upsample: int = 1) -> list[tuple[tuple, float]]:
-    """Face boxes with scores on ``image`` (RGB uint8). ``detector`` is ``hog`` or ``mmod``."""
+def _dlib_boxes(image: np.ndarray, *, detector: str = "hog", upsample: int = 1) -> list[tuple[tuple, float]]:
+    """dlib face boxes with scores on ``image`` (RGB uint8). ``detector`` is ``hog`` or ``mmod``."""
     import cv2
 
     if detector not in ("hog", "mmod"):
@@ -107,6 +114,45 @@ def detect_boxes(image: np.ndarray, *, detector: str = "hog", upsample: int = 1)
     return [(b, s) for b, s in found if b[2] > b[0] and b[3] > b[1]]
 
 
+def _overlaps(a: tuple, b: tuple) -> bool:
+    """True when box ``a``'s centre lies in ``b`` or their intersection over union is above 0.25."""
+    cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
+        return True
+    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - iw * ih
+    return union > 0 and iw * ih / union > 0.25
+
+
+def _mediapipe_boxes(image: np.ndarray, taken: list[tuple]) -> list[tuple[tuple, float]]:
+    """BlazeFace faces not already in ``taken``, as dlib-like boxes (around their mesh-derived 68 points)."""
+    import cv2
+
+    models.check_licence("blazeface")
+    scale = min(1.0, DETECT_MAX_SIDE / max(image.shape[:2]))
+    small = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    found = []
+    for small_box, score in landmarks_mesh.detect_boxes(small):
+        box = tuple(int(round(v / scale)) for v in small_box)
+        if any(_overlaps(box, t) or _overlaps(t, box) for t in taken):
+            continue
+        mesh = landmarks_mesh.mesh_points(image, box)
+        if mesh is None:
+            continue
+        box = landmarks_mesh.box_from68(landmarks_mesh.to68(mesh), image.shape)
+        if box[2] > box[0] and box[3] > box[1] and not any(_overlaps(box, t) for t in taken):
+            found.append((box, score))
+            taken = [*taken, box]
+    return found
+
+
+def detect_boxes(image: np.ndarray, *, detector: str = "hog", upsample: int = 1) -> list[tuple[tuple, float]]:
+    """Face boxes with scores on ``image`` (RGB uint8): dlib's (``hog`` or ``mmod``) plus BlazeFace's others."""
+    found = _dlib_boxes(image, detector=detector, upsample=upsample)
+    return found + _mediapipe_boxes(image, [b for b, _ in found])
+
+
 def _shape_points(predictor, image: np.ndarray, box: tuple) -> np.ndarray:
     import dlib
 
@@ -114,41 +160,41 @@ def _shape_points(predictor, image: np.ndarray, box: tuple) -> np.ndarray:
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
 
-def analyze(image: np.ndarray, *, detector: str = "hog", upsample: int = 1, dense: bool | None = None) -> list[Face]:
+def _fit(image: np.ndarray, box: tuple, score: float, dense: bool) -> Face | None:
+    """Landmarks and pose for the face in ``box``; None when the dense landmarks cannot be fitted there."""
+    lm5 = _shape_points(models.load("landmarks5"), image, box)
+    lm68 = mesh = None
+    if dense and models.landmark_model() == "ibug68":
+        lm68 = _shape_points(models.load("landmarks68"), image, box)
+    elif dense:
+        models.check_licence("mesh")
+        mesh = landmarks_mesh.mesh_points(image, box)
+        if mesh is None:
+            return None
+        lm68 = landmarks_mesh.to68(mesh)
+    pose = estimate_pose(lm68 if lm68 is not None else lm5)
+    return Face(box=tuple(int(v) for v in box), score=score, landmarks5=lm5, landmarks68=lm68, pose=pose, mesh=mesh)
+
+
+def analyze(image: np.ndarray, *, detector: str = "hog", upsample: int = 1, dense: bool = True) -> list[Face]:
     """Detect every face and fit landmarks and pose. Returns faces sorted left to right (may be empty).
 
-    ``dense`` (default: on unless commercial-only mode) also fits the 68-point model; asking for it
-    explicitly in commercial-only mode raises ``license_restricted``.
+    ``dense`` also fits the 68-point layout (mesh-derived unless ``GASANG_LANDMARKS=ibug68``); a face whose
+    mesh cannot be fitted is left out.
     """
     image = as_rgb(image)
-    if dense is None:
-        dense = not models.commercial_only()
-    p5 = models.load("landmarks5")
-    p68 = models.load("landmarks68") if dense else None
-    faces = []
-    for box, score in detect_boxes(image, detector=detector, upsample=upsample):
-        lm5 = _shape_points(p5, image, box)
-        lm68 = _shape_points(p68, image, box) if p68 is not None else None
-        pose = estimate_pose(lm68 if lm68 is not None else lm5)
-        faces.append(Face(box=box, score=score, landmarks5=lm5, landmarks68=lm68, pose=pose))
+    faces = [f for box, score in detect_boxes(image, detector=detector, upsample=upsample)
+             if (f := _fit(image, box, score, dense)) is not None]
     faces.sort(key=lambda f: (f.box[0], f.box[1]))
     return faces
 
 
-def face_at(image: np.ndarray, box: tuple[int, int, int, int], *, dense: bool | None = None) -> Face:
+def face_at(image: np.ndarray, box: tuple[int, int, int, int], *, dense: bool = True) -> Face:
     """Fit landmarks inside a known box (e.g. an aligned crop) without running the detector."""
-    image = as_rgb(image)
-    if dense is None:
-        dense = not models.commercial_only()
-    lm5 = _shape_points(models.load("landmarks5"), image, box)
-    lm68 = _shape_points(models.load("landmarks68"), image, box) if dense else None
-    return Face(
-        box=tuple(int(v) for v in box),
-        score=0.0,
-        landmarks5=lm5,
-        landmarks68=lm68,
-        pose=estimate_pose(lm68 if lm68 is not None else lm5),
-    )
+    face = _fit(as_rgb(image), box, 0.0, dense)
+    if face is None:
+        raise FaceEngineError("no_face", "no face could be fitted in the given box")
+    return face
 
 
 def check_usable(face: Face, role: str, *, min_size: int = MIN_FACE_SIZE, max_yaw: float = MAX_YAW) -> None:

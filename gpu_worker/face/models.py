@@ -1,4 +1,4 @@
-"""dlib model files from ``face_recognition_models``: paths, licences and cached loaders.
+"""Model files of ``gpu_worker/face``: paths, licences, cached dlib loaders and the commercial-only switch.
 
 Licences matter because stores use Gasang commercially (see ``LICENSES.md`` next to this file):
 
@@ -7,13 +7,17 @@ Licences matter because stores use Gasang commercially (see ``LICENSES.md`` next
 | ``hog`` | built into dlib | Boost Software License | yes |
 | ``mmod`` | mmod_human_face_detector.dat | CC0 | yes |
 | ``landmarks5`` | shape_predictor_5_face_landmarks.dat | CC0 | yes |
-| ``landmarks68`` | shape_predictor_68_face_landmarks.dat | trained on iBUG 300-W: non-commercial | **no** |
 | ``embedding`` | dlib_face_recognition_resnet_model_v1.dat | CC0 | yes |
+| ``blazeface`` | mediapipe/modules/face_detection/face_detection_short_range.tflite (in the wheel) | Apache-2.0 | yes |
+| ``mesh`` | mediapipe/modules/face_landmark/face_landmark_with_attention.tflite (in the wheel) | Apache-2.0 | yes |
+| ``landmarks68`` | shape_predictor_68_face_landmarks.dat | trained on iBUG 300-W: non-commercial | **no** |
 
-Set ``GASANG_COMMERCIAL_ONLY=1`` to refuse every model whose licence is not commercial-safe: loading
-``landmarks68`` then raises ``FaceEngineError("license_restricted")``. Detection, 5-point landmarks,
-pose, FFHQ alignment and the identity embedding keep working in that mode; the dense-geometry engines
-(swap, makeup, generate, second_generation) refuse until a commercial-safe dense landmark model ships.
+The dense 68-point layout every engine uses comes from the MediaPipe mesh by default (``landmarks_mesh.py``).
+``GASANG_LANDMARKS=ibug68`` opts into dlib's 68-point model instead (non-commercial use only).
+Commercial-only mode (``GASANG_COMMERCIAL_ONLY=1``; the default when ``GASANG_ENV=production`` unless
+``GASANG_COMMERCIAL_ONLY=0``) refuses every file whose licence is not commercial-safe: asking for ``ibug68``
+or loading ``landmarks68`` then raises ``FaceEngineError("license_restricted")``. Every engine keeps working
+there, on the mesh.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ MODEL_FILES: dict[str, ModelFile] = {
     "hog": ModelFile(None, "Boost Software License 1.0 (dlib)", True),
     "mmod": ModelFile("mmod_human_face_detector.dat", "CC0 1.0", True),
     "landmarks5": ModelFile("shape_predictor_5_face_landmarks.dat", "CC0 1.0", True),
+    "blazeface": ModelFile("face_detection_short_range.tflite", "Apache-2.0 (MediaPipe, shipped in the wheel)", True),
+    "mesh": ModelFile("face_landmark_with_attention.tflite", "Apache-2.0 (MediaPipe, shipped in the wheel)", True),
     "landmarks68": ModelFile(
         "shape_predictor_68_face_landmarks.dat", "trained on iBUG 300-W; 300-W images are non-commercial", False
     ),
@@ -46,9 +52,31 @@ MODEL_FILES: dict[str, ModelFile] = {
 }
 
 
+LANDMARK_MODELS = ("mesh", "ibug68")
+
+
 def commercial_only() -> bool:
-    """True when ``GASANG_COMMERCIAL_ONLY`` is set to 1/true/yes (read on every call, never cached)."""
-    return os.environ.get("GASANG_COMMERCIAL_ONLY", "").strip().lower() in {"1", "true", "yes"}
+    """``GASANG_COMMERCIAL_ONLY`` (1/true/yes or 0/false/no); unset: on in production (``GASANG_ENV=production``).
+
+    Read on every call, never cached.
+    """
+    value = os.environ.get("GASANG_COMMERCIAL_ONLY", "").strip().lower()
+    if value in {"1", "true", "yes"}:
+        return True
+    if value in {"0", "false", "no"}:
+        return False
+    return os.environ.get("GASANG_ENV", "").strip().lower() == "production"
+
+
+def landmark_model() -> str:
+    """``GASANG_LANDMARKS``: ``mesh`` (default, Apache-2.0) or ``ibug68`` (non-commercial opt-in; refused with
+    ``license_restricted`` in commercial-only mode). Read on every call."""
+    name = os.environ.get("GASANG_LANDMARKS", "").strip().lower() or "mesh"
+    if name not in LANDMARK_MODELS:
+        raise FaceEngineError("bad_parameter", f"GASANG_LANDMARKS must be 'mesh' or 'ibug68', not {name!r}")
+    if name == "ibug68":
+        check_licence("landmarks68")
+    return name
 
 
 def check_licence(key: str) -> None:

@@ -108,11 +108,13 @@ def test_swap_refuses_missing_faces_and_non_images():
     assert exc.value.code == "bad_parameter"
 
 
-def test_swap_in_commercial_only_mode_is_refused_explicitly(monkeypatch):
+def test_swap_in_commercial_only_mode_runs_on_the_mesh_landmarks(monkeypatch):
+    monkeypatch.delenv("GASANG_LANDMARKS", raising=False)
     monkeypatch.setenv("GASANG_COMMERCIAL_ONLY", "1")
-    with pytest.raises(FaceEngineError) as exc:
-        swap.run({"source": astronaut(), "target": grace_hopper()}, {})
-    assert exc.value.code == "license_restricted"
+    result = swap.run({"source": astronaut(), "target": grace_hopper()}, {})
+    assert distance(embedding_of(result.image), largest_embedding("astronaut")) < distance(
+        embedding_of(result.image), largest_embedding("grace")
+    )
 
 
 def test_swap_picks_the_face_by_index_or_by_similarity_in_a_group_photo():

@@ -141,24 +141,23 @@ def test_read_image_rejects_garbage(tmp_path):
     assert exc.value.code == "unreadable_image"
 
 
-def test_commercial_only_mode_refuses_the_68_point_model_but_keeps_the_cc0_path(monkeypatch):
-    assert models.MODEL_FILES["landmarks68"].commercial_ok is False
-    assert all(models.MODEL_FILES[k].commercial_ok for k in ("hog", "mmod", "landmarks5", "embedding"))
+def test_commercial_only_mode_refuses_the_68_point_model_and_keeps_dense_mesh_landmarks(monkeypatch):
+    monkeypatch.delenv("GASANG_LANDMARKS", raising=False)
     monkeypatch.setenv("GASANG_COMMERCIAL_ONLY", "1")
     with pytest.raises(FaceEngineError) as exc:
         models.load("landmarks68")
     assert exc.value.code == "license_restricted"
     faces = analyze(grace_hopper())
-    assert faces[0].landmarks68 is None and faces[0].landmarks5.shape == (5, 2)
-    crop, _ = align_face(grace_hopper(), faces[0], 256)  # 5-point FFHQ alignment still works
+    assert faces[0].landmarks68.shape == (68, 2) and faces[0].landmarks5.shape == (5, 2)
+    assert faces[0].require_dense() is faces[0].landmarks68  # mesh-derived, commercial-safe
+    crop, _ = align_face(grace_hopper(), faces[0], 256)
     assert crop.shape == (256, 256, 3)
     assert embedding(grace_hopper(), faces[0]).shape == (128,)
+    sparse = analyze(grace_hopper(), dense=False)[0]
+    assert sparse.landmarks68 is None
     with pytest.raises(FaceEngineError) as exc:
-        faces[0].require_dense()
-    assert exc.value.code == "license_restricted"
-    with pytest.raises(FaceEngineError) as exc:
-        analyze(grace_hopper(), dense=True)
-    assert exc.value.code == "license_restricted"
+        sparse.require_dense()
+    assert exc.value.code == "no_face"
 
 
 def test_mmod_detector_finds_the_same_face():
