@@ -77,7 +77,9 @@ def requeue_after_broker_loss(*, label_for) -> int:
     """Queue again every job that was ``queued`` when the broker lost its data; returns how many."""
     cutoff, total = timezone.now(), 0
     while True:
-        jobs = list(Job.objects.filter(state=JobState.QUEUED, dispatched_at__lt=cutoff)[:SWEEP_BATCH])
+        jobs = list(
+            Job.objects.filter(state=JobState.QUEUED, dispatched_at__lt=cutoff).select_related("store")[:SWEEP_BATCH]
+        )
         for job in jobs:  # dispatched again now, so after the cutoff: each job once
             with transaction.atomic():
                 dispatch_job(job, label=label_for(store=job.store))

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import ipaddress
 import socket
@@ -129,9 +130,13 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         super().__init__(host, port, timeout=read_timeout)
         self.address, self.connect_timeout, self.read_timeout = address, connect_timeout, read_timeout
 
+    on_open = None  # called with the TCP socket before any TLS handshake or byte of the request
+
     def _open(self) -> socket.socket:
         sock = socket.create_connection((self.address, self.port), timeout=self.connect_timeout)
         sock.settimeout(self.read_timeout)
+        if self.on_open is not None:
+            self.on_open(sock)
         return sock
 
     def connect(self) -> None:
@@ -147,8 +152,10 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
         self.sock = tls_context().wrap_socket(self._open(), server_hostname=self.host)
 
 
+@functools.cache
 def tls_context() -> ssl.SSLContext:
-    """Certificates verified against the system's trust store, for the URL's host name."""
+    """Certificates verified against the system's trust store, for the URL's host name (built once: loading the
+    trust store on every delivery is the costly part)."""
     return ssl.create_default_context()
 
 
@@ -191,20 +198,29 @@ def _post_to(target: Target, address: str, body: bytes, headers: dict[str, str])
     connect_timeout, read_timeout = _timeouts()
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     conn = kind(target.host, target.port, address, connect_timeout, read_timeout)
-    connected, watchdog, fired = False, None, threading.Event()
+    connected, fired, armed = False, threading.Event(), []
+
+    def arm(sock: socket.socket) -> None:
+        # Everything after the TCP connect (TLS handshake included, a server dripping bytes included) is bounded
+        # by the read timeout. The watchdog shuts down a duplicate of the socket: TLS wrapping detaches the
+        # original object, and the duplicate keeps the descriptor from being reused before the watchdog is gone.
+        handle = sock.dup()
+        watchdog = threading.Timer(read_timeout, _shutdown, args=(handle, fired))
+        armed.append((watchdog, handle))
+        watchdog.start()
+
+    conn.on_open = arm
     try:
         conn.connect()
         connected = True
-        # The whole exchange after connecting (a server dripping bytes included) is bounded by the read timeout.
-        watchdog = threading.Timer(read_timeout, _shutdown, args=(conn.sock, fired))
-        watchdog.start()
         conn.request("POST", target.path, body=body, headers=headers)
         status = conn.getresponse().status
     except (OSError, http.client.HTTPException) as exc:  # ssl.SSLError and TimeoutError are OSErrors
         return _failure(exc, connected, fired.is_set()), connected
     finally:
-        if watchdog is not None:
+        for watchdog, handle in armed:
             watchdog.cancel()
+            handle.close()
         conn.close()
     if 200 <= status < 300:
         return Answer(status, ""), True

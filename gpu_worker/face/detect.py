@@ -71,7 +71,7 @@ class Face:
         """The 68 landmarks, or ``license_restricted`` when they were not computed."""
         if self.landmarks68 is None:
             raise FaceEngineError(
-                "no_face", "dense (68-point) landmarks were not fitted for this face (analyze with dense=True)"
+                "no_face", "the landmarks of this face could not be fitted (too small, blurred, covered or turned)"
             )
         return self.landmarks68
 
@@ -160,8 +160,10 @@ def _shape_points(predictor, image: np.ndarray, box: tuple) -> np.ndarray:
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
 
-def _fit(image: np.ndarray, box: tuple, score: float, dense: bool) -> Face | None:
-    """Landmarks and pose for the face in ``box``; None when the dense landmarks cannot be fitted there."""
+def _fit(image: np.ndarray, box: tuple, score: float, dense: bool) -> Face:
+    """Landmarks and pose for the face in ``box``. When the mesh cannot be fitted the face is still returned,
+    without dense landmarks, so that ``face_index`` (counted over every detected face) keeps naming the same
+    person; engines that need the dense layout refuse that face with a clear reason."""
     lm5 = _shape_points(models.load("landmarks5"), image, box)
     lm68 = mesh = None
     if dense and models.landmark_model() == "ibug68":
@@ -169,9 +171,7 @@ def _fit(image: np.ndarray, box: tuple, score: float, dense: bool) -> Face | Non
     elif dense:
         models.check_licence("mesh")
         mesh = landmarks_mesh.mesh_points(image, box)
-        if mesh is None:
-            return None
-        lm68 = landmarks_mesh.to68(mesh)
+        lm68 = None if mesh is None else landmarks_mesh.to68(mesh)
     pose = estimate_pose(lm68 if lm68 is not None else lm5)
     return Face(box=tuple(int(v) for v in box), score=score, landmarks5=lm5, landmarks68=lm68, pose=pose, mesh=mesh)
 
@@ -180,11 +180,10 @@ def analyze(image: np.ndarray, *, detector: str = "hog", upsample: int = 1, dens
     """Detect every face and fit landmarks and pose. Returns faces sorted left to right (may be empty).
 
     ``dense`` also fits the 68-point layout (mesh-derived unless ``GASANG_LANDMARKS=ibug68``); a face whose
-    mesh cannot be fitted is left out.
+    mesh cannot be fitted is kept with ``landmarks68=None`` (its index must not shift).
     """
     image = as_rgb(image)
-    faces = [f for box, score in detect_boxes(image, detector=detector, upsample=upsample)
-             if (f := _fit(image, box, score, dense)) is not None]
+    faces = [_fit(image, box, score, dense) for box, score in detect_boxes(image, detector=detector, upsample=upsample)]
     faces.sort(key=lambda f: (f.box[0], f.box[1]))
     return faces
 
@@ -192,7 +191,7 @@ def analyze(image: np.ndarray, *, detector: str = "hog", upsample: int = 1, dens
 def face_at(image: np.ndarray, box: tuple[int, int, int, int], *, dense: bool = True) -> Face:
     """Fit landmarks inside a known box (e.g. an aligned crop) without running the detector."""
     face = _fit(as_rgb(image), box, 0.0, dense)
-    if face is None:
+    if dense and face.landmarks68 is None:
         raise FaceEngineError("no_face", "no face could be fitted in the given box")
     return face
 

@@ -34,6 +34,8 @@ def select_face(
                 "bad_parameter", f"face index {index!r} is out of range: the {role} image has {len(faces)} face(s)"
             )
         return faces[index]
+    # By size or similarity, prefer faces whose dense landmarks were fitted (the engines need them).
+    faces = [f for f in faces if f.landmarks68 is not None] or faces
     if reference is not None:
         if image is None:
             raise FaceEngineError("bad_parameter", "selecting by reference needs the image")

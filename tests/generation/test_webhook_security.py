@@ -351,3 +351,24 @@ def test_a_secret_encrypted_with_a_key_no_longer_configured_fails_the_delivery_w
 
     delivery.refresh_from_db()
     assert outcome is False and receiver.requests == [] and delivery.last_error == "signing secret unreadable"
+
+
+@override_settings(WEBHOOK_CONNECT_TIMEOUT=1, WEBHOOK_READ_TIMEOUT=1)
+def test_a_receiver_that_never_finishes_the_tls_handshake_is_cut_off_as_a_timeout():
+    import socket
+    import threading
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+    threading.Thread(target=lambda: held.append(listener.accept()), daemon=True).start()
+    try:
+        started = time.monotonic()
+        answer = webhook_http.post(f"https://127.0.0.1:{listener.getsockname()[1]}/hook", b"{}", {})
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+        for conn, _addr in held:
+            conn.close()
+    assert answer.status is None and answer.reason == "timeout"
+    assert elapsed < 10  # bounded by the timeouts, not by the receiver

@@ -90,6 +90,25 @@ def test_small_faces_of_a_group_photo_are_still_found_left_to_right():
     assert [f.box[0] for f in faces] == sorted(f.box[0] for f in faces)
 
 
+def test_a_face_whose_mesh_cannot_be_fitted_keeps_every_face_index_and_is_refused_by_name(monkeypatch):
+    """face_index counts every detected face (the dashboard shows them all): losing one must not shift the others."""
+    from gpu_worker.engines.common import find_face
+    from gpu_worker.face import landmarks_mesh
+
+    image = read_image(shared_photo("bald_guys.jpg"))
+    boxes = sorted(detect.detect_boxes(image), key=lambda b: (b[0][0], b[0][1]))
+    unfittable = boxes[1][0]
+    real_mesh = landmarks_mesh.mesh_points
+    monkeypatch.setattr(landmarks_mesh, "mesh_points",
+                        lambda img, box: None if tuple(box) == tuple(unfittable) else real_mesh(img, box))
+    faces = detect.analyze(image)
+    assert len(faces) == 24 and faces[1].landmarks68 is None
+    assert find_face(image, "target", {"face_index": 2}).box == faces[2].box
+    with pytest.raises(FaceEngineError) as refused:
+        find_face(image, "target", {"face_index": 1})
+    assert refused.value.code == "no_face" and "could not be fitted" in str(refused.value)
+
+
 # Mean error / inter-ocular distance of the mesh-derived 68 points vs dlib's 68-point model, measured with
 # gpu_worker/tools/mesh_to_68.py: makeup portraits 0.030 (max 0.042), fashion shots 0.039 (max 0.045).
 @pytest.mark.parametrize(

@@ -38,11 +38,9 @@ def run(inputs: dict[str, np.ndarray], params: dict[str, Any] | None = None) -> 
             from gpu_worker.face.detect import analyze
 
             min_size, _ = limits(params)
-            faces = [f for f in analyze(image) if f.size >= min_size]
+            faces = [f for f in analyze(image) if f.size >= min_size and f.landmarks68 is not None]
             if not faces:
                 raise FaceEngineError("no_face", f"no face of at least {min_size}px in the image")
-            for f in faces:
-                f.require_dense()
         else:
             faces = [find_face(image, "image", params)]
     with timer.stage("restore"):
