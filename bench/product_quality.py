@@ -51,6 +51,7 @@ from face_quality import (  # noqa: E402  (also puts the repository root on sys.
 
 from gpu_worker.engines.selection import ENGINE_CHOICES, choose_engine  # noqa: E402
 from gpu_worker.face import models  # noqa: E402
+from gpu_worker.face.asset import prepare_asset  # noqa: E402
 from gpu_worker.face.detect import Face, analyze  # noqa: E402
 from gpu_worker.face.embed import distance  # noqa: E402
 from gpu_worker.face.errors import FaceEngineError  # noqa: E402
@@ -69,6 +70,8 @@ class Source:
     image: np.ndarray
     emb: np.ndarray | None  # None: no face found in the source photo itself
     other: np.ndarray | None = None  # a different photo of the same person, when there is one
+    asset: object | None = None  # its prepared face asset (what a gallery face carries)
+    asset_s: float = float("nan")
 
 
 @dataclass
@@ -91,8 +94,11 @@ class Pair:
     d_tgt: float
     lm_err: float
     light: float
+    light_skin: float
     res_floor: float
     seconds: float
+    megapixels: float
+    flagged: bool
     emb: np.ndarray = field(repr=False)
 
 
@@ -122,8 +128,11 @@ def resolution_floor(source: Source, shot: Shot) -> float:
     return distance(chip_embedding(small, max(found, key=lambda f: f.size)), source.emb) if found else float("nan")
 
 
-def light_deviation(result: np.ndarray, target: np.ndarray, face: Face) -> float:
-    """Std inside the face of the low-frequency L difference (8-bit Lab), sigma 0.12 x eye-to-chin."""
+def light_deviation(result: np.ndarray, target: np.ndarray, face: Face, skin_only: Face | None = None) -> float:
+    """Std inside the face of the low-frequency L difference (8-bit Lab), sigma 0.12 x eye-to-chin.
+
+    With ``skin_only`` (the result's face) the eyes, brows, nose and lips of both faces are left out of the mask:
+    what is left compares light on skin with light on skin, not the model's brows with the target's."""
     import cv2
 
     points = face.landmarks68 if face.landmarks68 is not None else face.landmarks5
@@ -137,7 +146,13 @@ def light_deviation(result: np.ndarray, target: np.ndarray, face: Face) -> float
                     0, 0, 360, 1, -1)
         chin = np.array([(left + right) / 2, bottom])
     erode = max(1, int(face.size * 0.04))
-    mask = cv2.erode(mask, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8)).astype(np.float32)
+    mask = cv2.erode(mask, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8))
+    if skin_only is not None and face.landmarks68 is not None and skin_only.landmarks68 is not None:
+        from gpu_worker.face.mask import feature_mask
+
+        for lm in (face.landmarks68, skin_only.landmarks68):
+            mask[feature_mask(mask.shape, lm, grow=0.08) > 0] = 0
+    mask = mask.astype(np.float32)
     sigma = 0.12 * float(np.hypot(*(np.mean(face.eye_centres, axis=0) - chin)))
 
     def low(image: np.ndarray) -> np.ndarray:
@@ -168,6 +183,12 @@ def load_sources(spec: str) -> list[Source]:
         found = analyze(image)
         emb = chip_embedding(image, max(found, key=lambda f: f.size)) if found else None
         source = Source(path.stem, image, emb)
+        try:
+            start = time.process_time()
+            source.asset = prepare_asset(image)
+            source.asset_s = time.process_time() - start
+        except FaceEngineError as exc:
+            print(f"{path.stem}: no face asset ({exc.code}: {exc.message})")
         if path.stem == "simswap_ljm":
             other = read_image(TESTDATA / "identities" / "simswap_ljm2.jpg")
             source.other = chip_embedding(other, largest(other))
@@ -195,7 +216,10 @@ def measure(swap, source: Source, shot: Shot) -> tuple[Pair | None, str, np.ndar
     """One swap and its figures; (None, reason, None) when the engine refuses."""
     start = time.process_time()
     try:
-        result = swap.run({"source": source.image, "target": shot.image}, {"face_index": shot.index})
+        inputs = {"source": source.image, "target": shot.image}
+        if source.asset is not None:
+            inputs["source_asset"] = source.asset
+        result = swap.run(inputs, {"face_index": shot.index})
     except FaceEngineError as exc:
         return None, exc.code, None
     seconds = time.process_time() - start
@@ -208,8 +232,11 @@ def measure(swap, source: Source, shot: Shot) -> tuple[Pair | None, str, np.ndar
         d_tgt=distance(emb, shot.emb),
         lm_err=landmark_error(face, shot.face),
         light=light_deviation(result.image, shot.image, shot.face),
+        light_skin=light_deviation(result.image, shot.image, shot.face, skin_only=face),
         res_floor=resolution_floor(source, shot) if source.emb is not None else float("nan"),
         seconds=seconds,
+        megapixels=shot.image.shape[0] * shot.image.shape[1] / 1e6,
+        flagged=bool(result.metadata.get("consistency", {}).get("flagged", False)),
         emb=emb,
     )
     return pair, "", result.image
@@ -270,6 +297,12 @@ def print_summary(pairs: list[Pair], refusals: dict[str, list[str]], n_pairs: in
     light_ok = light_mean <= GOALS["light_mean"] and light_max <= GOALS["light_max"]
     print(f"{verdict(light_ok)} lighting deviation: mean {light_mean:.2f}, max {light_max:.2f}, "
           f"{int((a[:, 3] > GOALS['light_max']).sum())} pairs > 6 (goal mean <= 3, none > 6)")
+    per_mp = [p.seconds / p.megapixels for p in pairs]
+    print(f"speed (warm, asset prepared, one thread): median {np.median(per_mp):.2f} s/MP, max {max(per_mp):.2f} "
+          f"s/MP (goal <= 1.0); flagged by the engine's own consistency check: {sum(p.flagged for p in pairs)}")
+    skin = np.array([p.light_skin for p in pairs])
+    print(f"     lighting deviation on skin only (features of both faces left out): mean {np.nanmean(skin):.2f}, "
+          f"max {np.nanmax(skin):.2f}, {int((skin > GOALS['light_max']).sum())} pairs > 6")
     print("consistency per source: " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(consistency.items())))
 
 
@@ -322,6 +355,10 @@ def main() -> int:
     swap, reason = choose_engine("swap", engine=args.engine)
     print(f"engine: {swap.NAME}:{swap.VERSION} ({reason}); descriptor on a {CHIP} px chip")
     sources, shots = load_sources(args.sources), load_shots(args.groups)
+    prep = [s.asset_s for s in sources if s.asset is not None]
+    if prep:
+        print(f"face asset preparation (cpu s, one thread): median {np.median(prep):.2f}, max {max(prep):.2f} "
+              f"(goal <= 3)")
     print(f"sources: {', '.join(s.name for s in sources)}\ntargets: {', '.join(s.name for s in shots)}")
     print(f"{'source':>28} {'target':>20} {'d_src':>6} {'d_oth':>6} {'d_tgt':>6} {'floor':>6} {'lm_err':>7} "
           f"{'light':>6} {'cpu s':>6}")

@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from catalog import faces
+from catalog.face_assets import faces_request_assets
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
 from core import objectstore
 
@@ -39,12 +40,13 @@ class GalleryFaceAddForm(forms.ModelForm):
 @admin.register(ModelFace)
 class ModelFaceAdmin(admin.ModelAdmin):
     list_display = ["__str__", "thumbnail", "store", "source", "curation", "tags", "curated_by", "created_at"]
-    list_filter = ["curation", "source", ("store", admin.EmptyFieldListFilter)]
+    list_filter = ["curation", "source", "asset_state", ("store", admin.EmptyFieldListFilter)]
     search_fields = ["name", "consent_given_by"]
     readonly_fields = ["thumbnail", "image", "curation", "curated_by", "curated_at", "created_by", "created_at",
-                       "consent_given_at", "generated_by_job"]
+                       "consent_given_at", "generated_by_job", "asset_key", "asset_version", "asset_state",
+                       "asset_error", "asset_summary"]
     raw_id_fields = ["store"]
-    actions = ["approve", "reject", "publish"]
+    actions = ["approve", "reject", "publish", "prepare_assets"]
 
     @admin.display(description="image")
     def thumbnail(self, face: ModelFace) -> str:
@@ -90,6 +92,11 @@ class ModelFaceAdmin(admin.ModelAdmin):
     @admin.action(description="Publish selected faces to the gallery (approved → published)")
     def publish(self, request, queryset):
         _curate(self, request, queryset, "publish")
+
+    @admin.action(description="Prepare the selected faces' assets again (GPU fleet)")
+    def prepare_assets(self, request, queryset):
+        count = faces_request_assets(faces=queryset, missing_only=False)
+        self.message_user(request, f"Queued {count} face asset request(s).", messages.SUCCESS)
 
 
 @admin.register(StylePreset)

@@ -1,4 +1,6 @@
-"""The GPU fleet's events that change catalog rows: ``faces_detected`` (registered in CatalogConfig.ready)."""
+"""The GPU fleet's events that change catalog rows: ``faces_detected`` (registered in CatalogConfig.ready).
+
+``face_asset_prepared`` is applied in catalog/face_assets.py, next to the request it answers."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Store, User
+from catalog.face_assets import request_face_asset
 from catalog.images import clean_image
 from catalog.models import ModelFace
 from catalog.selectors import faces_kept_from_jobs, store_faces, store_presets
@@ -61,6 +62,7 @@ def face_upload(
             )
             face.full_clean()
             face.save()
+            request_face_asset(face=face)
     except Exception:
         objectstore.delete(key)
         raise
@@ -104,6 +106,7 @@ def face_keep_generated(
             )
             face.full_clean()
             face.save()
+            request_face_asset(face=face)
     except (IntegrityError, ValidationError):
         objectstore.delete(key)
         kept = faces_kept_from_jobs(store=store, job_ids=[job_id]).first()  # a concurrent keep of the same job won
@@ -128,14 +131,14 @@ def face_update(*, face: ModelFace, name: str | None = None, tags: list[str] | N
 
 
 def face_delete(*, face: ModelFace) -> None:
-    """Delete a store face and its image. Raises ValidationError when jobs still reference it."""
-    key = face.image
+    """Delete a store face, its image and its asset. Raises ValidationError when jobs still reference it."""
+    keys = [key for key in (face.image, face.asset_key) if key]
     with transaction.atomic():
         try:
             face.delete()  # StoreOptions.model_face is SET_NULL: the store model is cleared
         except ProtectedError:
             raise ValidationError(_("This face is used by jobs and cannot be deleted.")) from None
-        transaction.on_commit(lambda: objectstore.delete(key))
+        transaction.on_commit(lambda: [objectstore.delete(key) for key in keys])
 
 
 @transaction.atomic
@@ -171,6 +174,7 @@ def _publish_store_submission(face: ModelFace, curator: User) -> ModelFace:
     )
     public.full_clean()
     public.save()
+    request_face_asset(face=public)
     return public
 
 

@@ -105,6 +105,11 @@ class ModelFace(models.Model):
         REJECTED = "rejected", _("Rejected")
         PUBLISHED = "published", _("Published")
 
+    class AssetState(models.TextChoices):
+        PENDING = "pending", _("Preparing the face")
+        READY = "ready", _("Face prepared")
+        FAILED = "failed", _("Face preparation failed")
+
     store = models.ForeignKey(Store, on_delete=models.CASCADE, null=True, blank=True, related_name="faces")
     name = models.CharField(max_length=100, blank=True)
     image = models.CharField(max_length=300, help_text="storage key of the face image")
@@ -121,6 +126,15 @@ class ModelFace(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     curated_at = models.DateTimeField(null=True, blank=True)
+    # The face analysed once by the GPU fleet (detection, landmarks, identity embedding) and stored for its jobs
+    # (catalog/face_assets.py); a job whose face is not ready yet still runs, the worker analyses it in memory.
+    asset_key = models.CharField(max_length=300, blank=True, help_text="storage key of the prepared face asset")
+    asset_version = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="format version of the asset stored at asset_key"
+    )
+    asset_state = models.CharField(max_length=10, choices=AssetState.choices, default=AssetState.PENDING)
+    asset_error = models.CharField(max_length=300, blank=True, help_text="why the last preparation failed")
+    asset_summary = models.JSONField(default=dict, blank=True, help_text="what the worker found (JSON)")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

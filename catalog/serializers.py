@@ -115,15 +115,28 @@ class UploadBeganSerializer(serializers.Serializer):
 # ---- faces -------------------------------------------------------------------------------------
 
 
+class FaceAssetSerializer(serializers.Serializer):
+    """The face as analysed once by the GPU fleet, for its jobs (a job never waits for it)."""
+
+    state = serializers.ChoiceField(choices=ModelFace.AssetState.choices, source="asset_state",
+                                    help_text="`pending` (being prepared), `ready` or `failed`.")
+    version = serializers.IntegerField(source="asset_version", allow_null=True,
+                                       help_text="Format version of the prepared asset (null before the first).")
+    error = serializers.CharField(source="asset_error", help_text="Why the last preparation failed ('' otherwise), "
+                                  "e.g. `no_face: ...`.")
+    summary = serializers.JSONField(source="asset_summary", help_text="What the analysis found.")
+
+
 class FaceSerializer(serializers.ModelSerializer):
     image_url = ImageUrlField(source="image")
     is_public = serializers.SerializerMethodField()
+    asset = FaceAssetSerializer(source="*", read_only=True)
 
     class Meta:
         model = ModelFace
         fields = [
             "id", "name", "image_url", "source", "tags", "curation", "is_public", "consent_given_by",
-            "consent_given_at", "consent_purpose", "created_at",
+            "consent_given_at", "consent_purpose", "asset", "created_at",
         ]
 
     def get_is_public(self, face: ModelFace) -> bool:
@@ -141,7 +154,7 @@ class GalleryFaceSerializer(FaceSerializer):
     """Public faces never expose who consented: that record stays with the curators."""
 
     class Meta(FaceSerializer.Meta):
-        fields = ["id", "name", "image_url", "source", "tags", "is_public", "created_at"]
+        fields = ["id", "name", "image_url", "source", "tags", "is_public", "asset", "created_at"]
 
 
 class FaceFilterSerializer(serializers.Serializer):

@@ -1,9 +1,9 @@
 """Applying the GPU fleet's events, exactly once each: a dispatch table that the business apps fill.
 
 Each app owns the events that change its rows and registers their handlers in its ``AppConfig.ready``
-(``generation``: job events; ``catalog``: ``faces_detected``). ``event_apply`` validates the event against
-``gpu_worker.spec``, records its id (a redelivered event has no second effect) and calls the handler, all in one
-transaction.
+(``generation``: job events; ``catalog``: ``faces_detected``, ``face_asset_prepared``). ``event_apply`` validates
+the event against ``gpu_worker.spec``, records its id (a redelivered event has no second effect) and calls the
+handler, all in one transaction.
 """
 
 from __future__ import annotations

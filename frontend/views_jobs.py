@@ -17,6 +17,7 @@ from frontend.errors import add_service_errors, billing_refusal_text
 from frontend.forms import BatchForm, SecondGenerationForm
 from frontend.job_text import job_error_text
 from generation import selectors, services
+from generation.consistency import batch_consistency, job_consistency
 from generation.models import Batch, Job, JobKind
 
 
@@ -35,10 +36,12 @@ def _store_batch(store, pk) -> Batch:
 
 
 def _job_view(job: Job, shots: dict) -> dict:
-    """What a job row/card shows: its shot (for the before image), result, error in plain words."""
+    """What a job row/card shows: its shot (for the before image), result, error in plain words, and how close the
+    result's face is to the model's."""
     shot = shots.get(int(job.inputs.get("product_shot") or 0)) if job.inputs.get("product_shot") else None
     size = (job.metrics or {}).get("output_size") or ([shot.width, shot.height] if shot else [1, 1])
-    return {"job": job, "shot": shot, "width": size[0], "height": size[1], "error": job_error_text(job)}
+    return {"job": job, "shot": shot, "width": size[0], "height": size[1], "error": job_error_text(job),
+            "consistency": job_consistency(job)}
 
 
 def _shots_for(store, jobs) -> dict:
@@ -91,7 +94,7 @@ def batch_detail(request, pk):
     context = {
         "batch": batch, "items": [_job_view(j, shots) for j in jobs], "total": total, "done": done,
         "succeeded": sum(1 for j in jobs if j.state == "succeeded"), "progress": progress,
-        "active": done < total,
+        "active": done < total, "consistency": batch_consistency(jobs),
     }
     template = "frontend/_batch_progress.html" if request.GET.get("fragment") else "frontend/batch_detail.html"
     return render(request, template, context)

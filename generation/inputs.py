@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Store
 from catalog import selectors as catalog
+from catalog.face_assets import face_asset_is_usable
+from catalog.models import ModelFace
 from generation.models import JobKind
 from gpu_worker import spec
 
@@ -49,11 +51,28 @@ def _id(value: Any, field: str) -> int:
     return int(value)
 
 
-def _face_key(store: Store, value: Any, field: str) -> str:
+def _face(store: Store, value: Any, field: str) -> ModelFace:
     face = catalog.usable_face(store=store, face_id=_id(value, field))
     if face is None:
         raise ValidationError({f"inputs.{field}": _("No such face in your store or the public gallery.")})
-    return face.image
+    return face
+
+
+def _face_key(store: Store, value: Any, field: str) -> str:
+    return _face(store, value, field).image
+
+
+def _source_keys(store: Store, value: Any) -> dict[str, str]:
+    """The swapped-in face: ``source`` (its image) and, once prepared in the current format, ``source_asset``.
+
+    A face still being prepared (or whose preparation failed) is no reason to refuse or hold the job: without
+    ``source_asset`` the worker analyses the image itself.
+    """
+    face = _face(store, value, "face")
+    keys = {"source": face.image}
+    if face_asset_is_usable(face):
+        keys["source_asset"] = face.asset_key
+    return keys
 
 
 def _shot_key(store: Store, value: Any, field: str) -> str:
@@ -125,7 +144,7 @@ def resolve(store: Store, kind: str, inputs: Any, params: dict, consent: dict | 
             raise ValidationError({"inputs.preset": _("No such style preset in your store.")})
 
     if kind in (JobKind.SWAP, JobKind.PIPELINE):
-        keys["source"] = _face_key(store, inputs["face"], "face")
+        keys.update(_source_keys(store, inputs["face"]))
     if kind in (JobKind.SWAP, JobKind.RESTORE, JobKind.MAKEUP, JobKind.PIPELINE):
         keys["target"] = _shot_key(store, inputs["product_shot"], "product_shot")
     if kind in (JobKind.MAKEUP, JobKind.PIPELINE):

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import objectstore
+from generation.consistency import batch_consistency, job_consistency
 from generation.models import Batch, Job, JobKind, JobState, WebhookDelivery, WebhookEndpoint
 from generation.webhooks import check_endpoint_url
 from gpu_worker.spec import JOB_PARAMS, MAX_CONTRIBUTORS, MIN_CONTRIBUTORS
@@ -62,6 +63,27 @@ def _timestamp(value):
     return _TIMESTAMP.to_representation(value) if value is not None else None
 
 
+class ConsistencySerializer(serializers.Serializer):
+    """How close the result's face is to the chosen model face (measured by the swap engine)."""
+
+    distance = serializers.FloatField(help_text="Face-embedding distance between the result and the chosen face; "
+                                      "lower is more alike.")
+    threshold = serializers.FloatField(allow_null=True, help_text="Above this distance the result is flagged.")
+    retried = serializers.BooleanField(help_text="The engine tried again because the first result was too far.")
+    flagged = serializers.BooleanField(help_text="The face may not match the model: check this result.")
+
+
+class BatchConsistencySerializer(serializers.Serializer):
+    """The consistency of a batch's results so far (the jobs that carry a measurement)."""
+
+    count = serializers.IntegerField(help_text="Results measured so far.")
+    mean = serializers.FloatField(allow_null=True, help_text="Mean distance (null while none is measured).")
+    spread = serializers.FloatField(allow_null=True, help_text="Largest minus smallest distance: how evenly the "
+                                    "model's face was kept across the batch.")
+    max = serializers.FloatField(allow_null=True, help_text="Largest distance.")
+    flagged = serializers.IntegerField(help_text="Results whose face may not match the model.")
+
+
 class JobSerializer(serializers.Serializer):
     """The declared fields document the shape (OpenAPI); ``to_representation`` builds it directly.
 
@@ -79,6 +101,9 @@ class JobSerializer(serializers.Serializer):
     outputs_discarded_at = serializers.DateTimeField(read_only=True, allow_null=True)
     error = serializers.SerializerMethodField()
     metrics = serializers.JSONField(read_only=True)
+    consistency = serializers.SerializerMethodField(
+        help_text="The result face's distance to the chosen model face (swap and pipeline jobs, once measured)."
+    )
     attempts = serializers.IntegerField(read_only=True)
     batch = serializers.UUIDField(source="batch_id", allow_null=True, read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
@@ -97,6 +122,7 @@ class JobSerializer(serializers.Serializer):
             "outputs_discarded_at": _timestamp(job.outputs_discarded_at),
             "error": self.get_error(job),
             "metrics": job.metrics,
+            "consistency": job_consistency(job),
             "attempts": job.attempts,
             "batch": str(job.batch_id) if job.batch_id else None,
             "created_at": _timestamp(job.created_at),
@@ -115,6 +141,10 @@ class JobSerializer(serializers.Serializer):
             return None
         return {"code": job.error_code, "message": job.error_message}
 
+    @extend_schema_field(ConsistencySerializer(allow_null=True))
+    def get_consistency(self, job: Job) -> dict | None:
+        return job_consistency(job)
+
 
 class BatchCreateSerializer(serializers.Serializer):
     face = serializers.IntegerField(help_text="A face of your store or a published gallery face.")
@@ -127,10 +157,11 @@ class BatchSerializer(serializers.ModelSerializer):
     counts = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     jobs = serializers.SerializerMethodField()
+    consistency = serializers.SerializerMethodField()
 
     class Meta:
         model = Batch
-        fields = ["id", "kind", "face", "params", "created_at", "counts", "progress", "jobs"]
+        fields = ["id", "kind", "face", "params", "created_at", "counts", "progress", "jobs", "consistency"]
 
     def _jobs(self, batch: Batch) -> list[Job]:
         cache = self.context.setdefault("_jobs", {})
@@ -152,6 +183,10 @@ class BatchSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_jobs(self, batch: Batch) -> list[str]:
         return [str(job.pk) for job in self._jobs(batch)]
+
+    @extend_schema_field(BatchConsistencySerializer)
+    def get_consistency(self, batch: Batch) -> dict:
+        return batch_consistency(self._jobs(batch))
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):

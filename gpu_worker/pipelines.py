@@ -1,6 +1,8 @@
 """Compose engines into job kinds: a spec's input images in, one labelled PNG out.
 
-Each stage is ``(engine name, {engine input: spec input role or "previous"}, params builder)``.
+Each stage is ``(engine name, {engine input: spec input role or "previous"}, params builder)``; a role ending in
+``?`` is passed only when the spec has it. A role ending in ``_asset`` is a prepared face asset
+(``gpu_worker.face.asset``), loaded as such, not decoded as an image.
 """
 
 from __future__ import annotations
@@ -41,14 +43,14 @@ PLANS: dict[str, list[Stage]] = {
     "swap": [
         Stage(
             "swap",
-            {"source": "source", "target": "target"},
+            {"source": "source", "source_asset": "source_asset?", "target": "target"},
             lambda p: {**_select(p), **({"restore": p["restore_strength"]} if "restore_strength" in p else {})},
         )
     ],
     "restore": [Stage("restore", {"image": "target"}, _strength("restore", "strength"))],
     "makeup": [Stage("makeup", {"target": "target", "reference": "reference"}, _strength("makeup", "strength"))],
     "pipeline": [
-        Stage("swap", {"source": "source", "target": "target"}, _select),
+        Stage("swap", {"source": "source", "source_asset": "source_asset?", "target": "target"}, _select),
         Stage("restore", {"image": PREVIOUS}, _strength("pipeline", "restore_strength")),
         Stage(
             "makeup",
@@ -102,7 +104,12 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
     _check_params(spec)
     images: dict[str, Any] = {}
     for role, key in spec["inputs"].items():
-        images[role] = [decode_image(read(k)) for k in key] if isinstance(key, list) else decode_image(read(key))
+        if role.endswith("_asset"):
+            images[role] = _load_asset(read(key))
+        elif isinstance(key, list):
+            images[role] = [decode_image(read(k)) for k in key]
+        else:
+            images[role] = decode_image(read(key))
     progress(10)
     stages = [s for s in PLANS[spec["kind"]] if not (s.optional_role and s.optional_role not in images)]
     previous, stage_metrics, engines = None, [], []
@@ -125,7 +132,9 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
         engine_version=";".join(engines),
     )
     png = provenance.encode_png(image, xmp)
+    consistency = next((m["consistency"] for m in stage_metrics if "consistency" in m), None)
     metrics = {
+        **({"consistency": consistency} if consistency else {}),
         "run_s": round(time.perf_counter() - started, 3),
         "engine": " → ".join(engines),
         "stages": stage_metrics,
@@ -145,10 +154,28 @@ def _check_params(spec: dict) -> None:
         raise FaceEngineError("bad_parameter", str(exc)) from exc
 
 
+def _load_asset(data: bytes):
+    """A stored face asset; a stale or unreadable one is not fatal (the engine prepares the face from its photo)."""
+    import logging
+
+    from gpu_worker.face.asset import FaceAsset
+    from gpu_worker.face.errors import FaceEngineError
+
+    try:
+        return FaceAsset.from_bytes(data)
+    except FaceEngineError as exc:
+        logging.getLogger(__name__).warning("ignoring the stored face asset: %s", exc.message)
+        return None
+
+
 def _stage_inputs(stage: Stage, images: dict[str, Any], previous: Any) -> dict[str, Any]:
     """Engine inputs for a stage; ``"face_*": role`` spreads a list of images as face_0, face_1, ..."""
     inputs: dict[str, Any] = {}
     for name, role in stage.inputs.items():
+        if role.endswith("?"):
+            role = role[:-1]
+            if images.get(role) is None:
+                continue
         value = previous if role == PREVIOUS else images[role]
         if name.endswith("*"):
             inputs.update({f"{name[:-1]}{i}": image for i, image in enumerate(value)})

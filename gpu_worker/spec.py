@@ -46,11 +46,19 @@ def broker_transport_options(broker_url: str, var_dir: str, key_prefix: str = ""
 # ---- task names (the only coupling between the two Celery apps) -------------------------------
 TASK_RUN_JOB = "gpu_worker.run_job"  # args: [JobSpec dict]
 TASK_DETECT_FACES = "gpu_worker.detect_faces"  # args: [DetectFacesSpec dict]
+# args: [{"face_id": str, "image": storage key, "asset_key": storage key}], on QUEUE_GPU like detect_faces; answered
+# by a ``face_asset_prepared`` event (subject = the face id).
+TASK_PREPARE_FACE_ASSET = "gpu_worker.prepare_face_asset"
 TASK_APPLY_EVENT = "generation.apply_event"  # args: [Event dict], on QUEUE_EVENTS
 
 JOB_KINDS = ("generate_face", "swap", "restore", "makeup", "pipeline", "second_generation")
 # "heartbeat": sent every GASANG_HEARTBEAT_SECONDS while a job runs; it renews the job's lease (generation/leases.py)
-EVENT_TYPES = ("started", "progress", "heartbeat", "succeeded", "failed", "faces_detected")
+EVENT_TYPES = ("started", "progress", "heartbeat", "succeeded", "failed", "faces_detected", "face_asset_prepared")
+
+# The face asset format the web tier asks for and uses (a job's ``source_asset`` input). The worker refuses to
+# prepare an asset when its gpu_worker.face.asset.ASSET_VERSION differs, so a key named ``asset-v<N>`` always
+# holds version N. Raise both together.
+FACE_ASSET_VERSION = 1
 
 # DigitalSourceType values (IPTC NewsCodes) written into every output's XMP.
 SOURCE_TYPE_GENERATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -85,7 +93,9 @@ def validate_job_spec(spec: dict) -> dict:
        "inputs": {role: storage key}, "params": {...}, "output_prefix": str,
        "label": {"visible": bool}}``, optionally ``"attempts_before": int`` (starts the database has seen).
     Input roles: ``source`` (face), ``target`` (product shot),
-    ``reference`` (makeup), ``parent_a``/``parent_b``, ``contributors`` (list of keys).
+    ``reference`` (makeup), ``parent_a``/``parent_b``, ``contributors`` (list of keys); a role ending in
+    ``_asset`` is a prepared face asset, not an image (``source_asset``: the ``source`` face's, of
+    FACE_ASSET_VERSION, given only when it is ready; the worker prepares the face itself otherwise).
     """
     _require(spec, {"job_id": str, "store_id": int, "kind": str, "inputs": dict, "params": dict,
                     "output_prefix": str, "attempt_limit": int}, "job spec")
@@ -104,7 +114,9 @@ def event_id(event_type: str, subject: str, attempt: int, *, number: int | None 
 def validate_event(event: dict) -> dict:
     """``{"event_id": str, "type": one of EVENT_TYPES, "subject": job id or shot id (str), "at": float,
     "attempt": int, ...}`` plus ``progress`` (int), ``outputs`` (dict), ``metrics`` (dict),
-    ``error`` ({"code", "message"}) or ``faces`` (list of {"box": [x, y, w, h], "score"}) by type."""
+    ``error`` ({"code", "message"}) or ``faces`` (list of {"box": [x, y, w, h], "score"}) by type;
+    ``face_asset_prepared`` (subject: the face id) carries ``asset`` ({"key", "version": int, "summary": {...}})
+    or ``error``."""
     _require(event, {"event_id": str, "type": str, "subject": str, "at": (int, float)}, "event")
     if event["type"] not in EVENT_TYPES:
         raise SpecError(f"unknown event type {event['type']!r}")

@@ -1,4 +1,6 @@
-"""The GPU fleet's Celery tasks: run a job spec, detect faces on a product shot. Events out, no database."""
+"""The GPU fleet's Celery tasks: run a job spec, detect faces on a product shot, prepare a face's asset.
+
+Events out, no database."""
 
 from __future__ import annotations
 
@@ -13,7 +15,14 @@ from gpu_worker import attempts, pipelines
 from gpu_worker.app import BROKER_URL, VAR_DIR, app
 from gpu_worker.face.errors import FaceEngineError
 from gpu_worker.publish import STARTED_SECONDS, Heartbeat, publish, publish_final
-from gpu_worker.spec import TASK_DETECT_FACES, TASK_RUN_JOB, SpecError, validate_job_spec
+from gpu_worker.spec import (
+    FACE_ASSET_VERSION,
+    TASK_DETECT_FACES,
+    TASK_PREPARE_FACE_ASSET,
+    TASK_RUN_JOB,
+    SpecError,
+    validate_job_spec,
+)
 from gpu_worker.storage import StorageError, default_storage
 
 log = logging.getLogger(__name__)
@@ -98,3 +107,44 @@ def detect_faces(spec: dict) -> None:
         for (left, top, right, bottom), s in boxes
     ]
     publish_final("faces_detected", shot_id, attempt_tag, faces=faces)
+
+
+@app.task(name=TASK_PREPARE_FACE_ASSET, acks_late=True, reject_on_worker_lost=True)
+def prepare_face_asset(spec: dict) -> None:
+    """Analyse a gallery face once and store the result for its jobs.
+
+    ``spec``: ``{"face_id": str, "image": storage key, "asset_key": storage key}``. Publishes
+    ``face_asset_prepared`` with ``asset={"key", "version", "summary"}``, or with ``error={"code", "message"}``
+    when the face is unusable (the FaceEngineError's code: no_face, face_too_small, ...), storage fails, or this
+    worker's asset format is not the FACE_ASSET_VERSION the web tier asked for. Idempotent: the same key is
+    written on every run.
+    """
+    face_id = str(spec.get("face_id"))
+    attempt_tag = uuid.uuid4().int % 10**6  # each run's event is its own; the web tier ignores stale ones
+    outcome = _prepare_face_asset(spec)
+    publish_final("face_asset_prepared", face_id, attempt_tag, **outcome)
+
+
+def _prepare_face_asset(spec: dict) -> dict:
+    """The ``face_asset_prepared`` event's fields for ``spec``: ``{"asset": ...}`` or ``{"error": ...}``."""
+    try:
+        from gpu_worker.face.asset import ASSET_VERSION, prepare_asset
+
+        if ASSET_VERSION != FACE_ASSET_VERSION:  # the key's name promises FACE_ASSET_VERSION
+            message = f"this worker prepares face assets of version {ASSET_VERSION}, not {FACE_ASSET_VERSION}"
+            return {"error": {"code": "asset_version_mismatch", "message": message}}
+        storage = default_storage()
+        asset = prepare_asset(pipelines.decode_image(storage.get(spec["image"])))
+        storage.put(spec["asset_key"], asset.to_bytes(), "application/octet-stream")
+    except FaceEngineError as exc:
+        return {"error": {"code": exc.code, "message": exc.message[:300]}}
+    except StorageError as exc:
+        return {"error": {"code": "storage_error", "message": str(exc)[:300]}}
+    except KeyError as exc:
+        return {"error": {"code": "bad_parameter", "message": f"the request lacks {exc}"}}
+    except SoftTimeLimitExceeded:
+        return {"error": {"code": "timeout", "message": "Preparing the face ran past its time limit."}}
+    except Exception as exc:  # a bug: answer with a reason so the face does not stay pending forever
+        log.exception("preparing the asset of face %s crashed", spec.get("face_id"))
+        return {"error": {"code": "internal_error", "message": f"Internal error ({type(exc).__name__})."}}
+    return {"asset": {"key": spec["asset_key"], "version": ASSET_VERSION, "summary": asset.summary()}}

@@ -48,6 +48,14 @@ def match_colour(
     return cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
+def normalised_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of ``values`` where each pixel counts by ``weight``: blur(v * w) / blur(w)."""
+    import cv2
+
+    den = cv2.GaussianBlur(weight, (0, 0), sigma) + 1e-4
+    return cv2.GaussianBlur(values * weight, (0, 0), sigma) / den
+
+
 def match_shading(src: np.ndarray, ref: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
     """Impose ``ref``'s low-frequency lighting (blur of radius ``sigma``) on ``src`` inside ``region``.
 

@@ -14,6 +14,8 @@ ERROR_CODES: dict[str, str] = {
     "identity_check_failed": "the result failed its identity check (too close or too far)",
     "bad_parameter": "a parameter is missing, of the wrong type or out of range",
     "license_restricted": "the operation needs a model whose licence the commercial-only mode refuses",
+    "bad_asset": "a stored face asset cannot be read",
+    "asset_outdated": "a stored face asset is of another version and must be prepared again",
 }
 
 

@@ -32,8 +32,11 @@ def _poly(mask: np.ndarray, pts: np.ndarray, value: int = 255) -> None:
     cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], value)
 
 
-def feature_mask(shape: tuple[int, int], lm68: np.ndarray, grow: float = 0.06) -> np.ndarray:
-    """Eyes, brows, nose and lips, slightly grown: the parts occlusion detection must not remove."""
+def feature_mask(
+    shape: tuple[int, int], lm68: np.ndarray, grow: float = 0.06, brow_width: float = 0.06
+) -> np.ndarray:
+    """Eyes, brows, nose and lips, slightly grown: the parts occlusion detection must not remove. ``brow_width``
+    (of the eye-to-chin distance) is the drawn brow's thickness."""
     import cv2
 
     _, _, scale = face_axes(lm68)
@@ -41,7 +44,7 @@ def feature_mask(shape: tuple[int, int], lm68: np.ndarray, grow: float = 0.06) -
     for group in (EYE_L, EYE_R, MOUTH_OUTER):
         _poly(m, cv2.convexHull(lm68[group].astype(np.float32))[:, 0])
     for brow in (BROWS[:5], BROWS[5:]):
-        cv2.polylines(m, [lm68[brow].round().astype(np.int32)], False, 255, max(2, int(scale * 0.06)))
+        cv2.polylines(m, [lm68[brow].round().astype(np.int32)], False, 255, max(2, int(scale * brow_width)))
     _poly(m, cv2.convexHull(lm68[[27, 31, 32, 33, 34, 35]].astype(np.float32))[:, 0])
     k = max(3, int(scale * grow) | 1)
     return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
@@ -56,13 +59,25 @@ def skin_sample_mask(shape: tuple[int, int], lm68: np.ndarray) -> np.ndarray:
     return m
 
 
-def face_mask(image: np.ndarray, lm68: np.ndarray, *, occlusion: bool = True) -> tuple[np.ndarray, float]:
-    """(mask, occluded fraction of the outline area). Without ``occlusion`` the mask is the outline."""
+def face_mask(
+    image: np.ndarray,
+    lm68: np.ndarray,
+    *,
+    occlusion: bool = True,
+    strict_edges: bool = False,
+    outline: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """(mask, occluded fraction of the outline area). Without ``occlusion`` the mask is the outline.
+
+    ``strict_edges`` applies the forehead's strict skin test also in a band along the sides of the outline, where
+    long hair falls over the cheeks and jaw in product shots. ``outline`` (a polygon, e.g. the mesh's face oval)
+    replaces the outline drawn from the 68 points, whose straight temple-to-forehead edge cuts off the side of a
+    turned face."""
     import cv2
 
     h, w = image.shape[:2]
     region = np.zeros((h, w), np.uint8)
-    _poly(region, outline_polygon(dense_points(lm68)))
+    _poly(region, outline_polygon(dense_points(lm68)) if outline is None else outline)
     if not occlusion:
         return region, 0.0
     sample = skin_sample_mask((h, w), lm68)
@@ -84,10 +99,15 @@ def face_mask(image: np.ndarray, lm68: np.ndarray, *, occlusion: bool = True) ->
     yy, xx = np.mgrid[0:h, 0:w]
     height = (xx - brow_line[0]) * up[0] + (yy - brow_line[1]) * up[1]
     forehead = height > scale * 0.04
+    if strict_edges:
+        inside = cv2.distanceTransform(region, cv2.DIST_L2, 5)
+        forehead = forehead | (inside < scale * 0.16)
     not_skin = np.where(forehead, (d2 > _CHROMA_LIMIT_FOREHEAD) | (lab[:, :, 0] < min(l_lo, l_mid * 0.8)), False)
     # Below: only clearly foreign colours or near-black (frames, sunglasses, gloves).
     not_skin |= ~forehead & ((d2 > _CHROMA_LIMIT_FACE) | (lab[:, :, 0] < min(l_lo * 0.45, 60)))
-    occluder = (not_skin & (region > 0) & (feature_mask((h, w), lm68) == 0)).astype(np.uint8) * 255
+    # Thick brows reach beyond the fitted brow line; they are the face's own, never an occluder.
+    protected = feature_mask((h, w), lm68, brow_width=0.11)
+    occluder = (not_skin & (region > 0) & (protected == 0)).astype(np.uint8) * 255
     k = max(3, int(scale * 0.04) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     occluder = cv2.morphologyEx(occluder, cv2.MORPH_OPEN, kernel)

@@ -70,17 +70,15 @@ def triangulate(points: np.ndarray) -> np.ndarray:
     return tri[area > 1e-3]
 
 
-def piecewise_affine(
-    src: np.ndarray,
+def affine_maps(
     src_pts: np.ndarray,
     dst_pts: np.ndarray,
     out_shape: tuple[int, int],
     triangles: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Warp ``src`` so that ``src_pts`` land on ``dst_pts`` in an output of ``out_shape`` (h, w).
-
-    Returns (warped image, uint8 coverage mask: 255 where some triangle covered the pixel).
-    """
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``cv2.remap`` maps (map_x, map_y) taking ``src_pts`` onto ``dst_pts`` triangle by triangle, and the uint8
+    coverage mask. Triangles are drawn in the given order, so where they overlap the later one wins (callers pass
+    them far to near for a turned head)."""
     import cv2
 
     h, w = out_shape
@@ -100,8 +98,25 @@ def piecewise_affine(
     map_y = np.full((h, w), -1, dtype=np.float32)
     map_x[ys, xs] = mats[:, 0, 0] * xs + mats[:, 0, 1] * ys + mats[:, 0, 2]
     map_y[ys, xs] = mats[:, 1, 0] * xs + mats[:, 1, 1] * ys + mats[:, 1, 2]
+    return map_x, map_y, (covered * 255).astype(np.uint8)
+
+
+def piecewise_affine(
+    src: np.ndarray,
+    src_pts: np.ndarray,
+    dst_pts: np.ndarray,
+    out_shape: tuple[int, int],
+    triangles: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Warp ``src`` so that ``src_pts`` land on ``dst_pts`` in an output of ``out_shape`` (h, w).
+
+    Returns (warped image, uint8 coverage mask: 255 where some triangle covered the pixel).
+    """
+    import cv2
+
+    map_x, map_y, covered = affine_maps(src_pts, dst_pts, out_shape, triangles)
     warped = cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-    return warped, (covered * 255).astype(np.uint8)
+    return warped, covered
 
 
 def similarity_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:

@@ -12,6 +12,16 @@ from tests.s3_server import running_s3_server
 STATIC = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 
+@pytest.fixture
+def owner(client):
+    """A store owner whose API token the test client sends (files may override it, e.g. with a session login)."""
+    from tests.accounts.factories import MembershipFactory, token_for
+
+    membership = MembershipFactory()
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token_for(membership)}"
+    return membership
+
+
 @pytest.fixture(scope="session")
 def s3_server():
     with running_s3_server() as server:

@@ -11,19 +11,12 @@ import pytest
 from core.models import OutboxMessage
 from generation.models import Job
 from gpu_worker.spec import JOB_PARAMS, MAX_CONTRIBUTORS
-from tests.accounts.factories import MembershipFactory, token_for
+from tests.accounts.factories import MembershipFactory
 from tests.generation.factories import private_face, public_face, shot_for
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
 README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-@pytest.fixture
-def owner(client):
-    membership = MembershipFactory()
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token_for(membership)}"
-    return membership
 
 
 def create(client, body):

@@ -9,18 +9,11 @@ from catalog.models import ModelFace
 from core.models import OutboxMessage
 from generation.models import Job, JobState
 from gpu_worker.spec import TASK_RUN_JOB
-from tests.accounts.factories import MembershipFactory, token_for
+from tests.accounts.factories import MembershipFactory
 from tests.generation.factories import private_face, public_face, queued_job, shot_for
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
-
-
-@pytest.fixture
-def owner(client):
-    membership = MembershipFactory()
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token_for(membership)}"
-    return membership
 
 
 def create(client, body, **headers):

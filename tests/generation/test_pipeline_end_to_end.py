@@ -89,3 +89,44 @@ def test_upload_then_pipeline_job_produces_a_labelled_result_of_the_chosen_face(
     assert "X-Amz-Expires=" in url
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.read() == result_png
+
+
+def test_an_uploaded_face_is_prepared_once_and_its_swap_uses_the_prepared_asset(client, stack):
+    owner = MembershipFactory()
+    client.force_login(owner.user)
+    consent = {"consent_given_by": "Grace (model release #12)", "consent_purpose": "Virtual model for our catalogue"}
+    uploaded = client.post(
+        "/api/v1/faces/",
+        {"file": SimpleUploadedFile("grace.jpg", jpeg_bytes(grace_hopper()), "image/jpeg"), "name": "Grace", **consent},
+    )
+    assert uploaded.status_code == 201, uploaded.content
+    face_id = uploaded.json()["id"]
+    face = wait_until(
+        lambda: ModelFace.objects.filter(pk=face_id).exclude(asset_state="pending").first(),
+        120,
+        "the GPU worker to prepare the face asset",
+    )
+    assert face.asset_state == "ready", face.asset_error
+    shown = client.get(f"/api/v1/faces/{face_id}/").json()["asset"]
+    assert shown["state"] == "ready" and shown["summary"]["face_px"] >= 80
+    assert objectstore.get_bytes(face.asset_key)  # stored next to the face
+
+    shot = client.post(
+        "/api/v1/product-shots/", {"file": SimpleUploadedFile("look.jpg", jpeg_bytes(astronaut()), "image/jpeg")}
+    ).json()
+    wait_until(lambda: ProductShot.objects.filter(pk=shot["id"], faces_state="ready").first(), 90, "face detection")
+    created = client.post(
+        "/api/v1/jobs/", {"kind": "swap", "inputs": {"face": face_id, "product_shot": shot["id"]}},
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    job = wait_until(
+        lambda: Job.objects.filter(pk=created.json()["id"]).exclude(state__in=["queued", "running"]).first(),
+        180,
+        "the swap job to finish",
+    )
+    assert job.state == JobState.SUCCEEDED, (job.error_code, job.error_message)
+    swap_stage = job.metrics["stages"][0]
+    assert swap_stage["asset"]["prepared_in_job"] is False  # the worker used the stored asset
+    consistency = client.get(f"/api/v1/jobs/{job.pk}/").json()["consistency"]
+    assert consistency["distance"] == swap_stage["consistency"]["distance"] < consistency["threshold"]

@@ -94,3 +94,11 @@ def _bald_faces():
     from gpu_worker.face.detect import analyze
 
     return analyze(bald_guys())
+
+
+def shared_testdata(folder: str, name: str) -> Path:
+    """A photo of ``../shared/testdata/<folder>/``, used in place; skips the test when absent."""
+    path = SHARED_FACES.parent / folder / name
+    if not path.exists():
+        pytest.skip(f"shared test photo {path} is absent")
+    return path

@@ -36,7 +36,7 @@ def test_swap_output_shape_metadata_and_untouched_background(grace_as_astronaut)
     meta = result.metadata
     assert meta["engine"] == "swap" and meta["version"]
     assert set(meta["target_face"]) >= {"box", "yaw", "pitch", "roll"}
-    assert {"analyze_source", "analyze_target", "swap"} <= set(meta["timings"])
+    assert {"prepare_asset", "analyze_target", "swap", "consistency"} <= set(meta["timings"])
     left, top, right, bottom = meta["target_face"]["box"]
     changed = np.any(result.image != target, axis=2)
     ys, xs = np.nonzero(changed)
@@ -134,13 +134,16 @@ def test_swap_picks_the_face_by_index_or_by_similarity_in_a_group_photo():
     assert distance(embedding(by_index.image, faces[0]), embedding(group, faces[0])) < 1e-6
 
 
-def test_an_open_source_mouth_is_closed_before_it_goes_onto_a_closed_mouth():
-    from gpu_worker.engines.swap.blend_face import close_mouth, mouth_open
+def test_an_open_source_mouth_is_closed_in_the_face_asset():
+    from gpu_worker.face.asset import prepare_asset
+    from gpu_worker.face.layout import layout
 
+    asset = prepare_asset(astronaut())  # she smiles with her teeth showing
+    lay = layout()
+    centre = lay.uv[lay.inner_lips].mean(0).round().astype(int)
+    patch = asset.texture[centre[1] - 2 : centre[1] + 3, centre[0] - 10 : centre[0] + 11]
     face = analyze(astronaut())[0]
-    assert mouth_open(face.landmarks68)  # she smiles with her teeth showing
-    closed = close_mouth(np.array(astronaut()), face.landmarks68)
     inner = face.landmarks68[60:68].mean(0).round().astype(int)
-    patch = (slice(inner[1] - 2, inner[1] + 3), slice(inner[0] - 6, inner[0] + 7))
-    # The teeth were the brightest thing in the mouth; the inpainted interior is lip-dark.
-    assert closed[patch].mean() < astronaut()[patch].mean() - 20
+    teeth = astronaut()[inner[1] - 2 : inner[1] + 3, inner[0] - 6 : inner[0] + 7]
+    # The teeth were the brightest thing in the mouth; the asset's mouth line is lip-dark.
+    assert patch.mean() < teeth.mean() - 20
