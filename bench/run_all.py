@@ -12,6 +12,7 @@ interrupted):
   time for the interrupted job and the one queued behind it to end;
 - ``bench/webhook_isolation.py``: another store's job latency while one store has 8 endpoints answering in 4.5 s;
 - ``bench/product_quality.py``: the swap on product shots (identity, consistency, landmarks, lighting kept);
+- ``bench/swap_speed.py``: the classical swap cold and warm, s/MP, face asset preparation time;
 - ``bench/face_quality.py`` and ``bench/gpu_models.py --device cpu`` when those files exist (skipped otherwise).
 
 Each bench's output goes to the console and to ``bench/out/<name>.log``; the summary to ``bench/out/summary.txt``
@@ -45,6 +46,7 @@ def steps(quick: bool) -> list[tuple[str, list[str], int]]:
         ("webhook_isolation", ["--rounds", "2" if quick else "3"], 420),
         ("face_quality", ["--limit", "4" if quick else "12", "--out", str(OUT)], 420),
         ("product_quality", ["--sources", "3" if quick else "8", "--out", str(OUT / "product")], 600),
+        ("swap_speed", [], 300),
         ("gpu_models", ["--device", "cpu", "--batches", "1", "--weights", "init", "--iters", "1", "--warmup", "0",
                         "--json", str(OUT / "gpu_models.json")], 480),
     ]

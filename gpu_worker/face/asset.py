@@ -252,17 +252,23 @@ def fill_hidden(texture: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, fl
     take = np.clip(1.0 - weight, 0, 1) * mirrored_w
     total = weight + take
     out = (texture * weight[..., None] + mirrored * take[..., None]) / np.maximum(total, 1e-6)[..., None]
+    trusted = (total >= 0.3) & (region > 0)
     hole = ((total < 0.3) & (region > 0)).astype(np.uint8) * 255
     out8 = np.clip(out, 0, 255).astype(np.uint8)
-    if hole.any():
-        # Inpaint from the trusted neighbourhood; the hole's own (untrusted) pixels must not seed it.
+    if hole.any() and trusted.any():
+        # Inpaint from the trusted face only: outside the face outline the texture is empty (black), and a band
+        # along the outline inpainted from there turns grey. Those texels take the face's median colour first.
+        out8[region == 0] = np.median(out8[trusted], axis=0).astype(np.uint8)
         out8 = cv2.inpaint(out8, hole, 5, cv2.INPAINT_TELEA)
+        out8[region == 0] = 0
     mirrored_share = float(((take > weight) & (region > 0)).sum()) / max(1, int((region > 0).sum()))
     return out8, mirrored_share
 
 
 def close_mouth(texture: np.ndarray) -> np.ndarray:
-    """Inpaint between the inner lips in the layout, so a photo with an open mouth gives a closed texture."""
+    """Inpaint between the inner lips in the layout, so a photo with an open mouth gives a closed texture. A smile's
+    teeth and mouth cavity squeezed next to the lip line (much brighter and greyer, or much darker, than the lips)
+    are inpainted too, so they do not come out as a dark or white line on a closed mouth."""
     import cv2
 
     from gpu_worker.face.layout import layout
@@ -270,6 +276,17 @@ def close_mouth(texture: np.ndarray) -> np.ndarray:
     lay = layout()
     hole = np.zeros(texture.shape[:2], np.uint8)
     cv2.fillPoly(hole, [lay.uv[lay.inner_lips].round().astype(np.int32)], 255)
+    lips = np.zeros(texture.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [cv2.convexHull(lay.uv[lay.lips].astype(np.float32))[:, 0].round().astype(np.int32)], 255)
+    lab = cv2.cvtColor(texture, cv2.COLOR_RGB2LAB).astype(np.float32)
+    ring = (lips > 0) & (hole == 0)
+    if ring.sum() > 20:
+        lip_l = float(np.median(lab[:, :, 0][ring]))
+        chroma = np.hypot(lab[:, :, 1] - 128, lab[:, :, 2] - 128)
+        lip_c = float(np.median(chroma[ring]))
+        odd = (lab[:, :, 0] < lip_l - 35) | ((lab[:, :, 0] > lip_l + 25) & (chroma < 0.6 * lip_c))
+        band = cv2.dilate(hole, np.ones((9, 9), np.uint8)) > 0
+        hole[(odd & band & (lips > 0))] = 255
     hole = cv2.dilate(hole, np.ones((3, 3), np.uint8))
     return cv2.inpaint(texture, hole, 4, cv2.INPAINT_TELEA)
 

@@ -181,6 +181,21 @@ def layout68() -> np.ndarray:
     return to68(np.column_stack([layout().uv, np.zeros(len(layout().uv))]))
 
 
+def normal_map(shape: np.ndarray) -> np.ndarray:
+    """(T, T, 3) unit normals, in the layout frame, of a (478, 3) head ``shape`` given in the layout frame (e.g. a
+    face asset's own identity shape), drawn at the layout's texture positions."""
+    lay = layout()
+    index, bary = _texture_barycentric()
+    normals = interpolate(vertex_normals(shape, lay.triangles), lay.triangles, index, bary)
+    return (normals / (np.linalg.norm(normals, axis=2, keepdims=True) + 1e-9)).astype(np.float32)
+
+
+@cache
+def _texture_barycentric() -> tuple[np.ndarray, np.ndarray]:
+    lay = layout()
+    return barycentric(lay.uv, lay.triangles, (TEXTURE, TEXTURE))
+
+
 @cache
 def texture_maps() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(normals (T, T, 3) in the layout frame, face region uint8, skin region uint8) of the texture."""
@@ -189,9 +204,7 @@ def texture_maps() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from gpu_worker.face.mask import feature_mask
 
     lay = layout()
-    index, bary = barycentric(lay.uv, lay.triangles, (TEXTURE, TEXTURE))
-    normals = interpolate(lay.normals, lay.triangles, index, bary)
-    normals /= np.linalg.norm(normals, axis=2, keepdims=True) + 1e-9
+    normals = normal_map(lay.shape)
     region = np.zeros((TEXTURE, TEXTURE), np.uint8)
     cv2.fillPoly(region, [lay.uv[lay.oval].round().astype(np.int32)], 255)
     skin = cv2.erode(region, np.ones((9, 9), np.uint8)) & ~feature_mask((TEXTURE, TEXTURE), layout68(), grow=0.1)

@@ -30,7 +30,7 @@ from gpu_worker.face.asset import FaceAsset
 from gpu_worker.face.blend import feather, pyramid_blend
 from gpu_worker.face.detect import Face
 from gpu_worker.face.landmarks_mesh import to68
-from gpu_worker.face.layout import fit_shading, layout, pose_fit, sh_basis, texture_maps
+from gpu_worker.face.layout import fit_shading, layout, normal_map, pose_fit, sh_basis, texture_maps
 from gpu_worker.face.mask import face_mask, feature_mask
 from gpu_worker.face.mesh import MOUTH_INNER, affine_maps, face_axes
 
@@ -48,7 +48,7 @@ class RenderSettings:
     # error still under 0.03 of the inter-ocular distance.
     identity: float = 0.6
     outline: float = 0.15  # the same for the face outline (jaw, temples): the face must cover the target's
-    residual_light: float = 1.0  # how much of the target's low-frequency light beyond SH is imposed
+    residual_light: float = 0.7  # how much of the target's low-frequency light beyond SH is imposed
     tone: float = 0.8  # how far the skin tone moves to the target's
     grain: float = 0.7  # share of the shot's own fine skin grain (pores, sensor noise, JPEG) laid over the face
     occlusion: bool = True
@@ -97,7 +97,7 @@ def render(
     import cv2
 
     lay = layout()
-    normals_uv, region_uv, _ = texture_maps()
+    _, region_uv, _ = texture_maps()
     mesh = tgt_face.mesh
     if mesh is None:
         raise ValueError("the target face has no mesh")
@@ -118,6 +118,8 @@ def render(
     texture = cv2.remap(asset.texture, tex_x, tex_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     inside_uv = cv2.remap(region_uv, tex_x, tex_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
     _, rot, _ = pose_fit(mesh_w)
+    # The model's own head shape under the shot's light: its normals, not a generic head's.
+    normals_uv = normal_map(asset.shape)
     normals = cv2.remap(normals_uv, tex_x, tex_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) @ rot.T
     normals /= np.linalg.norm(normals, axis=2, keepdims=True) + 1e-6
     # Thin slivers along a turned head's silhouette make a saw-tooth edge: open the coverage first.
@@ -197,15 +199,24 @@ def _impose_residual_light(
     from gpu_worker.face.blend import normalised_blur
 
     lab = cv2.cvtColor(rendered, cv2.COLOR_RGB2LAB).astype(np.float32)
-    sigma = scale * 0.12
-    low_t = normalised_blur(work_lab[:, :, 0], target_skin.astype(np.float32), sigma)
-    weight = rendered_skin.astype(np.float32)
-    inside = mask > 0
-    start = lab[:, :, 0].copy()
+    h, w = mask.shape
+    # The correction is smooth (a sum of low-pass fields): it is computed on a copy ``f`` times smaller.
+    f = max(1.0, scale * 0.12 / 12.0)
+    size = (max(8, round(w / f)), max(8, round(h / f)))
+
+    def small(image: np.ndarray) -> np.ndarray:
+        return cv2.resize(image.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+
+    sigma = scale * 0.12 / f
+    low_t = normalised_blur(small(work_lab[:, :, 0]), small(target_skin), sigma)
+    weight = small(rendered_skin)
+    inside = small(mask > 0) > 0.5
+    start = small(lab[:, :, 0])
     lum = start.copy()
     for _ in range(RESIDUAL_PASSES):
         lum = np.where(inside, lum + strength * (low_t - normalised_blur(lum, weight, sigma)), lum)
-    lab[:, :, 0] = np.clip(start + np.clip(lum - start, -RESIDUAL_LIMIT, RESIDUAL_LIMIT), 0, 255)
+    delta = cv2.resize(np.clip(lum - start, -RESIDUAL_LIMIT, RESIDUAL_LIMIT), (w, h), interpolation=cv2.INTER_LINEAR)
+    lab[:, :, 0] = np.clip(lab[:, :, 0] + np.where(mask > 0, delta, 0.0), 0, 255)
     return cv2.cvtColor(lab.astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
