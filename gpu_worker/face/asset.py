@@ -291,6 +291,34 @@ def close_mouth(texture: np.ndarray) -> np.ndarray:
     return cv2.inpaint(texture, hole, 4, cv2.INPAINT_TELEA)
 
 
+def photo_warnings(face, weight: np.ndarray) -> list[str]:
+    """What in the model's photo will show in its swaps (the asset is still made; the curator sees the list):
+    ``forehead_covered`` (hair over most of the forehead: a fringe across the brows stays with the face),
+    ``open_mouth`` (a smile's teeth are squeezed into the closed lips), ``turned`` (more than 30 degrees: the far
+    side comes from the mirror), ``small`` (under 160 px: the face has less detail than a product shot needs)."""
+    from gpu_worker.face.layout import TEXTURE, layout68, texture_maps
+
+    _, region, _ = texture_maps()
+    lm = layout68()
+    forehead = (region > 0) & (np.arange(TEXTURE)[:, None] < lm[17:27, 1].min())
+    lips = face.landmarks68
+    _, _, scale = _axes(lips)
+    gap = float(np.linalg.norm(lips[[61, 62, 63]] - lips[[67, 66, 65]], axis=1).mean())
+    found = {
+        "forehead_covered": forehead.any() and float((weight[forehead] < 0.5).mean()) > 0.5,
+        "open_mouth": gap > 0.06 * scale,
+        "turned": abs(face.pose.yaw) > 30,
+        "small": face.size < 160,
+    }
+    return [name for name, hit in found.items() if hit]
+
+
+def _axes(lm68: np.ndarray):
+    from gpu_worker.face.mesh import face_axes
+
+    return face_axes(lm68)
+
+
 def prepare_asset(image: np.ndarray, face=None) -> FaceAsset:
     """The asset of the largest face in ``image`` (RGB uint8), or of ``face`` when given. Raises FaceEngineError."""
     import cv2
@@ -321,6 +349,7 @@ def prepare_asset(image: np.ndarray, face=None) -> FaceAsset:
     region_share = float(((weight < 0.5) & (region > 0)).sum() / max(1, int((region > 0).sum())))
     _, _, face_scale = face_axes(face.landmarks68)
     info = {
+        "warnings": photo_warnings(face, weight),
         "face_px": int(face.size),
         "yaw": float(face.pose.yaw),
         "pitch": float(face.pose.pitch),

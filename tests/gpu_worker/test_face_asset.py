@@ -163,3 +163,10 @@ def test_a_target_turned_44_degrees_is_swapped_and_a_44_degree_makeup_reference_
         {"target": grace_hopper(), "reference": turned}, {"strength": 0.5}
     )
     assert made_up.metadata["reference_frontalised"] is True
+
+
+def test_the_asset_tells_the_curator_what_in_the_photo_will_show_in_its_swaps():
+    fringe_and_smile = prepare_asset(read_image(shared_testdata("identities", "simswap_jl.jpg")))
+    clean = prepare_asset(read_image(shared_testdata("makeup", "beautygan_no_makeup_xfsy_0055.png")))
+    assert {"forehead_covered", "open_mouth"} <= set(fringe_and_smile.summary()["warnings"])
+    assert clean.summary()["warnings"] == []
