@@ -39,6 +39,15 @@ class FaceAsset:
     embedding: np.ndarray  # (128,) float32 dlib descriptor of the photo
     skin_lab: np.ndarray  # (3,) float32 mean Lab (8-bit OpenCV scale) of the de-lit skin
     info: dict = field(default_factory=dict)
+    _normals: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def normal_map(self) -> np.ndarray:
+        """(T, T, 3) normals of the face's own shape at the layout's texture positions (computed once per asset)."""
+        if self._normals is None:
+            from gpu_worker.face.layout import normal_map
+
+            self._normals = normal_map(self.shape)
+        return self._normals
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -100,18 +109,25 @@ def find_asset_face(image: np.ndarray, role: str = "source"):
     return face
 
 
-def unwrap(image: np.ndarray, face) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
-    """(texture float32 RGB, per-texel visibility 0..1, per-texel normals in the camera frame, pose fit) of
-    ``face`` in ``image`` resampled into the canonical layout."""
-    import cv2
-
-    from gpu_worker.face.layout import TEXTURE, layout, pose_fit, texture_maps
+def layout_maps(face) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``cv2.remap`` maps (and coverage) taking ``face``'s photo into the canonical layout."""
+    from gpu_worker.face.layout import TEXTURE, layout
     from gpu_worker.face.mesh import affine_maps
 
     lay = layout()
+    return affine_maps(face.mesh[:, :2], lay.uv, (TEXTURE, TEXTURE), lay.triangles)
+
+
+def unwrap(image: np.ndarray, face, maps: tuple | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+    """(texture float32 RGB, per-texel visibility 0..1, per-texel normals in the camera frame, pose fit) of
+    ``face`` in ``image`` resampled into the canonical layout; ``maps``: its ``layout_maps`` when already made."""
+    import cv2
+
+    from gpu_worker.face.layout import pose_fit, texture_maps
+
     normals_uv, region, _ = texture_maps()
     scale, rot, trans = pose_fit(face.mesh)
-    map_x, map_y, covered = affine_maps(face.mesh[:, :2], lay.uv, (TEXTURE, TEXTURE), lay.triangles)
+    map_x, map_y, covered = maps or layout_maps(face)
     texture = cv2.remap(image.astype(np.float32), map_x, map_y, cv2.INTER_AREA if scale > 1 else cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REFLECT_101)
     camera_normals = normals_uv @ rot.T
@@ -121,18 +137,16 @@ def unwrap(image: np.ndarray, face) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return texture, visibility.astype(np.float32), camera_normals.astype(np.float32), (scale, rot, trans)
 
 
-def occluder_visibility(image: np.ndarray, face) -> np.ndarray:
+def occluder_visibility(image: np.ndarray, face, maps: tuple | None = None) -> np.ndarray:
     """1 where the photo shows the face's own skin or features, 0 on its occluders (hair, frames), in the layout."""
     import cv2
 
-    from gpu_worker.face.layout import TEXTURE, layout
     from gpu_worker.face.mask import face_mask
-    from gpu_worker.face.mesh import affine_maps, dense_points, outline_polygon
+    from gpu_worker.face.mesh import dense_points, outline_polygon
 
     mask, _ = face_mask(image, face.landmarks68, occlusion=True)
     mask_full = mask.astype(np.float32) / 255.0
-    lay = layout()
-    map_x, map_y, _ = affine_maps(face.mesh[:, :2], lay.uv, (TEXTURE, TEXTURE), lay.triangles)
+    map_x, map_y, _ = maps or layout_maps(face)
     # Pixels outside face_mask's own outline (its forehead arc is lower than the mesh's top) count as visible.
     outline = np.zeros(image.shape[:2], np.uint8)
     cv2.fillPoly(outline, [outline_polygon(dense_points(face.landmarks68))], 255)
@@ -297,26 +311,18 @@ def photo_warnings(face, weight: np.ndarray) -> list[str]:
     ``open_mouth`` (a smile's teeth are squeezed into the closed lips), ``turned`` (more than 30 degrees: the far
     side comes from the mirror), ``small`` (under 160 px: the face has less detail than a product shot needs)."""
     from gpu_worker.face.layout import TEXTURE, layout68, texture_maps
+    from gpu_worker.face.mesh import mouth_open
 
     _, region, _ = texture_maps()
     lm = layout68()
     forehead = (region > 0) & (np.arange(TEXTURE)[:, None] < lm[17:27, 1].min())
-    lips = face.landmarks68
-    _, _, scale = _axes(lips)
-    gap = float(np.linalg.norm(lips[[61, 62, 63]] - lips[[67, 66, 65]], axis=1).mean())
     found = {
         "forehead_covered": forehead.any() and float((weight[forehead] < 0.5).mean()) > 0.5,
-        "open_mouth": gap > 0.06 * scale,
+        "open_mouth": mouth_open(face.landmarks68, threshold=0.06),
         "turned": abs(face.pose.yaw) > 30,
         "small": face.size < 160,
     }
     return [name for name, hit in found.items() if hit]
-
-
-def _axes(lm68: np.ndarray):
-    from gpu_worker.face.mesh import face_axes
-
-    return face_axes(lm68)
 
 
 def prepare_asset(image: np.ndarray, face=None) -> FaceAsset:
@@ -331,8 +337,9 @@ def prepare_asset(image: np.ndarray, face=None) -> FaceAsset:
     started = time.perf_counter()
     image = as_rgb(image)
     face = face or find_asset_face(image)
-    texture, visible, normals, (scale, rot, trans) = unwrap(image, face)
-    unoccluded = occluder_visibility(image, face)
+    maps = layout_maps(face)
+    texture, visible, normals, (scale, rot, trans) = unwrap(image, face, maps)
+    unoccluded = occluder_visibility(image, face, maps)
     # The mesh outline often runs a little beyond the face's real edge (background, hair, the ear's shadow): the
     # texels near it are never trusted, and are filled from further in.
     edge = cv2.distanceTransform(texture_maps()[1], cv2.DIST_L2, 5) / (TEXTURE * EDGE_BAND)

@@ -30,6 +30,13 @@ def face_axes(lm68: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return eye_mid, -down / scale, scale
 
 
+def mouth_open(lm68: np.ndarray, threshold: float = 0.04) -> bool:
+    """True if the inner lips are apart by more than ``threshold`` of the face height (eye-to-chin)."""
+    _, _, scale = face_axes(lm68)
+    gap = np.linalg.norm(lm68[[61, 62, 63]] - lm68[[67, 66, 65]], axis=1).mean()
+    return bool(gap > threshold * scale)
+
+
 def forehead_points(lm68: np.ndarray) -> np.ndarray:
     """Ten points on an arc above the brows, about 0.45 of the eye-to-chin height above the eyes."""
     _, up, scale = face_axes(lm68)

@@ -30,9 +30,9 @@ from gpu_worker.face.asset import FaceAsset
 from gpu_worker.face.blend import feather, pyramid_blend
 from gpu_worker.face.detect import Face
 from gpu_worker.face.landmarks_mesh import to68
-from gpu_worker.face.layout import fit_shading, layout, normal_map, pose_fit, sh_basis, texture_maps
+from gpu_worker.face.layout import fit_shading, layout, pose_fit, sh_basis, texture_maps
 from gpu_worker.face.mask import face_mask, feature_mask
-from gpu_worker.face.mesh import MOUTH_INNER, affine_maps, face_axes
+from gpu_worker.face.mesh import MOUTH_INNER, affine_maps, face_axes, mouth_open
 
 WORK_SCALE = 220.0  # px eye-to-chin in the working crop; smaller faces are upscaled to this
 MAX_YAW = 55.0  # degrees, target face
@@ -63,8 +63,11 @@ def _crop_box(points: np.ndarray, shape: tuple[int, ...], pad: float) -> tuple[i
     return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
 
 
-def destination(asset: FaceAsset, mesh: np.ndarray, settings: RenderSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(destination 2-D points of the 478 vertices, the posed asset shape (478, 3)) in ``mesh``'s pixels."""
+def destination(
+    asset: FaceAsset, mesh: np.ndarray, settings: RenderSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(destination 2-D points of the 478 vertices, the posed asset shape (478, 3), the pose's rotation) in
+    ``mesh``'s pixels."""
     lay = layout()
     scale, rot, trans = pose_fit(mesh)
     posed = scale * asset.shape @ rot.T + trans
@@ -73,7 +76,7 @@ def destination(asset: FaceAsset, mesh: np.ndarray, settings: RenderSettings) ->
     keep[lay.oval] = settings.outline
     keep[lay.inner_lips] = 0.0
     dst = mesh[:, :2] + keep[:, None] * (posed[:, :2] - mesh[:, :2])
-    return dst, posed
+    return dst, posed, rot
 
 
 def ordered_triangles(depth: np.ndarray) -> np.ndarray:
@@ -111,16 +114,14 @@ def render(
     scale = t_scale * up
     shape2 = work.shape[:2]
 
-    dst, posed = destination(asset, mesh_w, settings)
+    dst, posed, rot = destination(asset, mesh_w, settings)
     tris = ordered_triangles(mesh_w[:, 2])
     # Maps from the work crop into the texture (each pixel's texel), so remap samples the texture.
     tex_x, tex_y, covered = affine_maps(lay.uv, dst, shape2, tris)
     texture = cv2.remap(asset.texture, tex_x, tex_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     inside_uv = cv2.remap(region_uv, tex_x, tex_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
-    _, rot, _ = pose_fit(mesh_w)
     # The model's own head shape under the shot's light: its normals, not a generic head's.
-    normals_uv = normal_map(asset.shape)
-    normals = cv2.remap(normals_uv, tex_x, tex_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) @ rot.T
+    normals = cv2.remap(asset.normal_map(), tex_x, tex_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) @ rot.T
     normals /= np.linalg.norm(normals, axis=2, keepdims=True) + 1e-6
     # Thin slivers along a turned head's silhouette make a saw-tooth edge: open the coverage first.
     k = max(3, int(scale * 0.04) | 1)
@@ -151,8 +152,8 @@ def render(
     rendered = cv2.cvtColor(np.clip(out_lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
     mask = (tgt_mask & covered).astype(np.uint8)
-    mouth_open = _mouth_open(lm_w)
-    if mouth_open:
+    target_mouth_open = mouth_open(lm_w)
+    if target_mouth_open:
         cv2.fillPoly(mask, [lm_w[MOUTH_INNER].round().astype(np.int32)], 0)
     if settings.residual_light > 0:
         rendered_skin = (mask > 0) & (rendered_features == 0)
@@ -176,7 +177,7 @@ def render(
     region[touched] = blended[touched]
     info = {
         "occluded_fraction": round(occluded, 4),
-        "target_mouth_open": mouth_open,
+        "target_mouth_open": target_mouth_open,
         "work_scale": round(up, 3),
         "shading_sh": [round(float(c), 2) for c in coeffs],
     }
@@ -235,12 +236,6 @@ def _add_target_grain(
     lab = cv2.cvtColor(rendered, cv2.COLOR_RGB2LAB).astype(np.float32)
     lab[:, :, 0] = np.clip(lab[:, :, 0] + strength * where * np.clip(grain, -20, 20), 0, 255)
     return cv2.cvtColor(lab.astype(np.uint8), cv2.COLOR_LAB2RGB)
-
-
-def _mouth_open(lm68: np.ndarray) -> bool:
-    _, _, scale = face_axes(lm68)
-    gap = np.linalg.norm(lm68[[61, 62, 63]] - lm68[[67, 66, 65]], axis=1).mean()
-    return bool(gap > 0.04 * scale)
 
 
 def _forehead_fade(shape: tuple[int, int], lm68: np.ndarray, mesh: np.ndarray) -> np.ndarray:
