@@ -79,13 +79,15 @@ def _next_face_name(store: Store, base: str) -> str:
 
 def face_keep_generated(
     *, store: Store, job_id: uuid.UUID, image_key: str, created_by: User | None, preset_id: int | None = None,
+    screening: dict | None = None,
 ) -> ModelFace:
     """Keep a generated candidate (the output ``image_key`` of generate_face job ``job_id``) as a store face.
 
     The image is copied to the face's own key, so deleting the job's output never breaks the face. A
     generated face is nobody's likeness, so it needs no consent attestation. Name and tags come from the
-    style preset when it still exists ("우아한 3", its ``face_tags``). Keeping the same job again returns the
-    face kept the first time. Raises ValidationError when the candidate's image is no longer stored.
+    style preset when it still exists ("우아한 3", its ``face_tags``). ``screening``: the candidate's "not a real
+    person" screening, kept with the face for the curator. Keeping the same job again returns the face kept the
+    first time. Raises ValidationError when the candidate's image is no longer stored.
     The caller checks that the job is the store's own succeeded generate_face job.
     """
     kept = faces_kept_from_jobs(store=store, job_ids=[job_id]).first()
@@ -103,6 +105,7 @@ def face_keep_generated(
             face = ModelFace(
                 store=store, name=_next_face_name(store, base), image=key, source=ModelFace.Source.GENERATED,
                 tags=tags, curation=ModelFace.Curation.PRIVATE, generated_by_job=job_id, created_by=created_by,
+                screening=screening or {},
             )
             face.full_clean()
             face.save()
@@ -170,7 +173,7 @@ def _publish_store_submission(face: ModelFace, curator: User) -> ModelFace:
         curation=ModelFace.Curation.PUBLISHED, consent_given_by=face.consent_given_by,
         consent_given_at=face.consent_given_at, consent_purpose=face.consent_purpose,
         generated_by_job=face.generated_by_job, curated_by=curator, curated_at=timezone.now(),
-        created_by=face.created_by,
+        created_by=face.created_by, screening=face.screening,
     )
     public.full_clean()
     public.save()

@@ -135,6 +135,8 @@ class ModelFace(models.Model):
     asset_state = models.CharField(max_length=10, choices=AssetState.choices, default=AssetState.PENDING)
     asset_error = models.CharField(max_length=300, blank=True, help_text="why the last preparation failed")
     asset_summary = models.JSONField(default=dict, blank=True, help_text="what the worker found (JSON)")
+    # A kept candidate's "not a real person" screening (generation/screening.py), shown to the curator.
+    screening = models.JSONField(default=dict, blank=True, help_text="the kept candidate's screening (JSON)")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

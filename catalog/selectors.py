@@ -53,6 +53,18 @@ def usable_faces(*, store: Store, tags: list[str] | None = None) -> QuerySet[Mod
     return with_tags(queryset=ModelFace.objects.filter(Q(store=store) | _PUBLISHED_PUBLIC), tags=tags)
 
 
+# A face whose asset failed (no face, too small, turned) or whose prepared asset names contributor problems
+# (glasses, turned, ...) is never blended into a new face (catalog/face_checks.py).
+_CONTRIBUTOR_OK = ~Q(asset_state=ModelFace.AssetState.FAILED) & (
+    Q(asset_summary__contributor_problems__isnull=True) | Q(asset_summary__contributor_problems=[])
+)
+
+
+def contributor_faces(*, store: Store, tags: list[str] | None = None) -> QuerySet[ModelFace]:
+    """The usable faces generation may blend into new faces (``usable_faces`` less those the checks refused)."""
+    return usable_faces(store=store, tags=tags).filter(_CONTRIBUTOR_OK)
+
+
 def usable_face(*, store: Store, face_id) -> ModelFace | None:
     """The store's own face or a published public face with this id, else None (never another store's face)."""
     try:

@@ -131,12 +131,18 @@ class FaceSerializer(serializers.ModelSerializer):
     image_url = ImageUrlField(source="image")
     is_public = serializers.SerializerMethodField()
     asset = FaceAssetSerializer(source="*", read_only=True)
+    screening = serializers.JSONField(
+        read_only=True,
+        help_text="A kept generated face's \"not a real person\" screening ({} otherwise): `passed`, `reason`, "
+        "`nearest_face` {id, name, distance} among the store's and the public gallery's faces, `gallery_margin` "
+        "(the distance it had to keep), the engine's `nearest_contributor`, `max_weight` and `weight_limit`.",
+    )
 
     class Meta:
         model = ModelFace
         fields = [
             "id", "name", "image_url", "source", "tags", "curation", "is_public", "consent_given_by",
-            "consent_given_at", "consent_purpose", "asset", "created_at",
+            "consent_given_at", "consent_purpose", "asset", "screening", "created_at",
         ]
 
     def get_is_public(self, face: ModelFace) -> bool:

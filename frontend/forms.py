@@ -110,29 +110,86 @@ class ShotJobForm(forms.Form):
         self.fields["face"].choices = [(f.pk, f.name or _("Face %(id)s") % {"id": f.pk}) for f in faces]
 
 
+CONSENT_REQUIRED = _("Tick this box to confirm the person agreed. Without consent we cannot use the photo.")
+RELATIONS = [("mother", _("Mother")), ("father", _("Father")), ("parent", _("Parent"))]
+
+
+def _photo_input() -> forms.ClearableFileInput:
+    return forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+
+
 class SecondGenerationForm(forms.Form):
-    parent_a = forms.TypedChoiceField(label=_("First parent photo"), coerce=int)
-    parent_b = forms.TypedChoiceField(label=_("Second parent photo"), coerce=int)
-    consent_a = forms.BooleanField(
-        label=_("The person in the first photo agreed to this use of their face."),
-        error_messages={"required": _("Tick this box to confirm the person agreed. Without consent we cannot use "
-                                      "the photo.")})
-    consent_b = forms.BooleanField(
-        label=_("The person in the second photo agreed to this use of their face."),
-        error_messages={"required": _("Tick this box to confirm the person agreed. Without consent we cannot use "
-                                      "the photo.")})
+    """Two parents, each uploaded here (or a gallery face instead) with a consent record, and the child wanted."""
+
+    parent_a_photo = forms.ImageField(label=_("First parent photo"), required=False,
+                                      widget=_photo_input())
+    parent_a = forms.TypedChoiceField(label=_("…or a gallery face as the first parent"), coerce=int,
+                                      required=False, empty_value=None)
+    parent_a_relation = forms.ChoiceField(label=_("The first parent is the child's"), choices=RELATIONS,
+                                          initial="mother")
+    parent_a_consent_by = forms.CharField(label=_("Who confirms the first parent agreed (name)"), max_length=200,
+                                          required=False)
+    consent_a = forms.BooleanField(label=_("The person in the first photo agreed to this use of their face."),
+                                   error_messages={"required": CONSENT_REQUIRED})
+    parent_b_photo = forms.ImageField(label=_("Second parent photo"), required=False,
+                                      widget=_photo_input())
+    parent_b = forms.TypedChoiceField(label=_("…or a gallery face as the second parent"), coerce=int,
+                                      required=False, empty_value=None)
+    parent_b_relation = forms.ChoiceField(label=_("The second parent is the child's"), choices=RELATIONS,
+                                          initial="father")
+    parent_b_consent_by = forms.CharField(label=_("Who confirms the second parent agreed (name)"), max_length=200,
+                                          required=False)
+    consent_b = forms.BooleanField(label=_("The person in the second photo agreed to this use of their face."),
+                                   error_messages={"required": CONSENT_REQUIRED})
+    consent_purpose = forms.CharField(label=_("What the parents agreed to"), max_length=300,
+                                      initial=_("A virtual child portrait for our store"))
+    sex = forms.ChoiceField(label=_("Child's sex"), required=False,
+                            choices=[("girl", _("Girl")), ("boy", _("Boy")), ("", _("Let the engine decide"))],
+                            initial="girl")
+    age_band = forms.ChoiceField(label=_("Age"), choices=[("3-6", _("3–6 years")), ("7-12", _("7–12 years"))],
+                                 initial="3-6")
+    weight_a = forms.FloatField(label=_("First parent's share of the child's face (0–1)"), min_value=0, max_value=1,
+                                initial=0.5, widget=forms.NumberInput(attrs={"step": "0.05", "type": "range",
+                                                                             "min": "0", "max": "1"}),
+                                help_text=_("0.5 takes after both parents equally; more leans to the first parent."))
 
     def __init__(self, *args, faces=(), **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(f.pk, f.name or _("Face %(id)s") % {"id": f.pk}) for f in faces]
+        choices = [("", _("— upload a photo instead —")),
+                   *[(f.pk, f.name or _("Face %(id)s") % {"id": f.pk}) for f in faces]]
         self.fields["parent_a"].choices = choices
         self.fields["parent_b"].choices = choices
 
     def clean(self):
         data = super().clean()
-        if data.get("parent_a") and data.get("parent_a") == data.get("parent_b"):
-            raise forms.ValidationError(_("Choose two different photos."))
+        missing = {"parent_a": _("Upload the first parent's photo, or choose a gallery face."),
+                   "parent_b": _("Upload the second parent's photo, or choose a gallery face.")}
+        for role, message in missing.items():
+            photo, face = data.get(f"{role}_photo"), data.get(role)
+            if not photo and face is None and f"{role}_photo" not in self.errors:
+                self.add_error(f"{role}_photo", message)
+            elif photo and face is not None:
+                self.add_error(role, _("Upload a photo or choose a gallery face, not both."))
+            if not (data.get(f"{role}_consent_by") or "").strip():
+                self.add_error(f"{role}_consent_by", _("Say who confirmed that this parent agreed (your name or "
+                                                      "theirs)."))
+        if data.get("parent_a") is not None and data.get("parent_a") == data.get("parent_b"):
+            self.add_error("parent_b", _("Choose two different photos."))
         return data
+
+    def parents(self) -> dict:
+        """Each parent as ``generation.parents.ParentInput`` keyword arguments, by role."""
+        data = self.cleaned_data
+        return {role: {"file": data.get(f"{role}_photo"), "face_id": data.get(role),
+                       "relation": data[f"{role}_relation"], "consent_given_by": data[f"{role}_consent_by"],
+                       "consent_purpose": data["consent_purpose"]} for role in ("parent_a", "parent_b")}
+
+    def params(self) -> dict:
+        data = self.cleaned_data
+        params = {"age_band": data["age_band"], "weight_a": data["weight_a"]}
+        if data.get("sex"):
+            params["sex"] = data["sex"]
+        return params
 
 
 # ---- settings ----------------------------------------------------------------------------------

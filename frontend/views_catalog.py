@@ -12,13 +12,17 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from billing.errors import BillingRefused
 from catalog import selectors, services
+from catalog.face_checks import face_check
 from frontend.access import safe_next, store_page
 from frontend.errors import add_service_errors, billing_refusal_text, service_error_text
 from frontend.forms import GenerateCandidatesForm, PresetForm, ShotJobForm
+from frontend.job_text import skipped_contributors
 from generation import candidates as generation_candidates
 from generation import selectors as generation_selectors
 from generation import services as generation
 from generation.models import JobKind
+from generation.screening import candidates_spread, job_screening
+from generation.screening_text import passed_text, refusal_text
 
 GALLERY_SCOPES = ("all", "public", "store")
 MIN_CONTRIBUTORS = 3  # generation blends at least three faces (generation.inputs)
@@ -122,6 +126,8 @@ def gallery(request):
     scope = request.GET.get("scope") if request.GET.get("scope") in GALLERY_SCOPES else "all"
     tag = request.GET.get("tag", "").strip().lower()
     faces = list(_gallery_faces(request.store, scope, tag)[:120])
+    for face in faces:
+        face.check = face_check(face)
     all_tags = sorted({t for f in selectors.usable_faces(store=request.store) for t in (f.tags or [])})
     options = selectors.store_options(store=request.store)
     presets = selectors.store_presets(store=request.store)
@@ -153,7 +159,7 @@ def candidates_generate(request):
         messages.error(request, _("Choose a style preset and how many candidates to make."))
         return redirect("gallery")
     preset = selectors.store_presets(store=request.store).get(pk=form.cleaned_data["preset"])
-    contributors = preset.params.get("face_ids") or selectors.usable_faces(
+    contributors = preset.params.get("face_ids") or selectors.contributor_faces(
         store=request.store, tags=preset.params.get("face_tags") or None)[:3]
     if len(contributors) < MIN_CONTRIBUTORS:
         messages.error(request, _("“%(preset)s” needs at least three gallery faces with its tags to blend; %(n)d "
@@ -193,10 +199,20 @@ def candidates(request):
     kept_faces = selectors.faces_kept_from_jobs(store=request.store, job_ids=[j.pk for j in jobs])
     kept = {face.generated_by_job: face for face in kept_faces}
     template = "frontend/_candidate_grid.html" if request.GET.get("fragment") else "frontend/candidates.html"
-    items = [{"job": job, "face": kept.get(job.pk), "number": _candidate_number(job, index)}
-             for index, job in enumerate(jobs, start=1)]
+    items = [{"job": job, "face": kept.get(job.pk), "number": _candidate_number(job, index),
+              **_screening_view(job)} for index, job in enumerate(jobs, start=1)]
     return render(request, template, {"items": items, "active": any(not j.is_terminal for j in jobs),
-                                      "ids": ",".join(str(j.pk) for j in jobs)})
+                                      "ids": ",".join(str(j.pk) for j in jobs),
+                                      "spread": candidates_spread(j for j in jobs if j.state == "succeeded")})
+
+
+def _screening_view(job) -> dict:
+    """What a candidate tile says about its "not a real person" screening: refused and why, or how far it is."""
+    found = job_screening(job) if job.state == "succeeded" else None
+    skipped = skipped_contributors(job) if job.state == "succeeded" else []
+    if found is None:
+        return {"screening": None, "refused": "", "screened": "", "skipped": skipped}
+    return {"screening": found, "refused": refusal_text(found), "screened": passed_text(found), "skipped": skipped}
 
 
 @require_POST

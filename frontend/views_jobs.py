@@ -16,7 +16,8 @@ from frontend.access import store_page
 from frontend.errors import add_service_errors, billing_refusal_text
 from frontend.forms import BatchForm, SecondGenerationForm
 from frontend.job_text import job_error_text
-from generation import selectors, services
+from frontend.resemblance_text import resemblance_view
+from generation import parents, selectors, services
 from generation.consistency import batch_consistency, job_consistency
 from generation.models import Batch, Job, JobKind
 
@@ -42,6 +43,12 @@ def _job_view(job: Job, shots: dict) -> dict:
     size = (job.metrics or {}).get("output_size") or ([shot.width, shot.height] if shot else [1, 1])
     return {"job": job, "shot": shot, "width": size[0], "height": size[1], "error": job_error_text(job),
             "consistency": job_consistency(job)}
+
+
+def _second_generation_view(job: Job) -> dict:
+    """The resemblance in plain words, with the parents called as the user chose when uploading them."""
+    photos = selectors.job_parent_photos(store=job.store, job=job)
+    return {"resemblance": resemblance_view(job, {role: photo.relation for role, photo in photos.items()})}
 
 
 def _shots_for(store, jobs) -> dict:
@@ -104,6 +111,8 @@ def batch_detail(request, pk):
 def job_detail(request, pk):
     job = _store_job(request.store, pk)
     item = _job_view(job, _shots_for(request.store, [job]))
+    if job.kind == JobKind.SECOND_GENERATION:
+        item.update(_second_generation_view(job))
     template = "frontend/_job_card.html" if request.GET.get("fragment") else "frontend/job_detail.html"
     return render(request, template, {"item": item, "poll": True})
 
@@ -119,19 +128,26 @@ def job_cancel(request, pk):
 @store_page()
 def second_generation(request):
     faces = list(catalog.usable_faces(store=request.store)[:200])
-    form = SecondGenerationForm(request.POST or None, faces=faces)
+    form = SecondGenerationForm(request.POST or None, request.FILES or None, faces=faces)
     if request.method == "POST" and form.is_valid():
         try:
-            created = services.job_create(
-                store=request.store, kind=JobKind.SECOND_GENERATION, created_by=request.user,
-                inputs={"parent_a": form.cleaned_data["parent_a"], "parent_b": form.cleaned_data["parent_b"]},
-                consent={"parent_a": form.cleaned_data["consent_a"], "parent_b": form.cleaned_data["consent_b"]},
-            )
+            job = parents.second_generation_create(
+                store=request.store, created_by=request.user, parents=form.parents(), params=form.params())
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            add_service_errors(form, _form_keys(exc))
         except BillingRefused as exc:
             form.add_error(None, billing_refusal_text(exc))
         else:
-            return redirect("job-detail", pk=created.job.pk)
+            return redirect("job-detail", pk=job.pk)
     recent = selectors.store_jobs(store=request.store).filter(kind=JobKind.SECOND_GENERATION)[:6]
     return render(request, "frontend/second_generation.html", {"form": form, "faces": faces, "recent": recent})
+
+
+def _form_keys(exc: ValidationError) -> ValidationError:
+    """The job's ``inputs.parent_a_photo`` / ``params.weight_a`` errors under the page's field names."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    renamed = {}
+    for key, errors in exc.message_dict.items():
+        renamed.setdefault(key.removeprefix("inputs.").removeprefix("params."), []).extend(errors)
+    return ValidationError(renamed)

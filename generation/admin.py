@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from generation.models import Batch, Job, WebhookDelivery, WebhookEndpoint
+from generation.models import Batch, Job, ParentPhoto, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(Job)
@@ -14,6 +14,15 @@ class JobAdmin(admin.ModelAdmin):
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
     list_display = ["id", "store", "kind", "created_at"]
+
+
+@admin.register(ParentPhoto)
+class ParentPhotoAdmin(admin.ModelAdmin):
+    """The consent records of second generation's parent photos (read-only: they attest what was agreed)."""
+
+    list_display = ["id", "store", "relation", "consent_given_by", "consent_purpose", "consent_given_at"]
+    search_fields = ["store__name", "consent_given_by"]
+    readonly_fields = [f.name for f in ParentPhoto._meta.fields]
 
 
 @admin.register(WebhookEndpoint)

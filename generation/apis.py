@@ -16,20 +16,24 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import ApiToken, Role
 from accounts.tenancy import StoreScopedViewSet
+from catalog.apis import UPLOAD_ERRORS, ImageUploadMixin
 from core import objectstore
 from core.query_params import validated_query
-from generation import services, waiting, webhooks
-from generation.models import Batch, Job, JobState, WebhookDelivery, WebhookEndpoint
+from generation import parents, services, waiting, webhooks
+from generation.models import Batch, Job, JobState, ParentPhoto, WebhookDelivery, WebhookEndpoint
 from generation.serializers import (
     BatchCreateSerializer,
     BatchSerializer,
     JobCreateSerializer,
     JobFilterSerializer,
     JobSerializer,
+    ParentPhotoSerializer,
+    ParentPhotoUploadSerializer,
     WebhookDeliveryFilterSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointSecretSerializer,
@@ -149,6 +153,32 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScoped
         response = HttpResponse(buffer.getvalue(), content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="gasang-batch-{batch.pk}.zip"'
         return response
+
+
+class ParentPhotoViewSet(ImageUploadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):
+    """Parent photos for second generation, each with its consent record; private to the store, never in a gallery.
+
+    Upload one per parent, then create the job with ``inputs: {"parent_a_photo": id, "parent_b_photo": id}``.
+    """
+
+    model = ParentPhoto
+    serializer_class = ParentPhotoSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    ordering = "-created_at"
+
+    @extend_schema(
+        request={"multipart/form-data": ParentPhotoUploadSerializer},
+        responses={201: ParentPhotoSerializer, **UPLOAD_ERRORS},
+        description="Upload a parent's photo as multipart form data (field `file`) with its consent record: "
+        "`consent_given_by` and `consent_purpose` are required (400 naming the field otherwise), `relation` says how "
+        "the result calls this parent; the time of the attestation is recorded.",
+    )
+    def create(self, request):
+        self.refuse_oversized_body(request)
+        serializer = ParentPhotoUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        photo = parents.parent_photo_upload(store=request.store, created_by=request.user, **serializer.validated_data)
+        return Response(ParentPhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
 
 
 class WebhookEndpointViewSet(

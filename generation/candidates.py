@@ -21,6 +21,8 @@ from catalog.models import ModelFace
 from core import objectstore
 from generation import selectors
 from generation.models import Job, JobKind, JobState
+from generation.screening import job_screening
+from generation.screening_text import refusal_text
 
 
 def _candidate_for_update(store: Store, job_id: uuid.UUID | str) -> Job:
@@ -48,17 +50,23 @@ def _preset_id(job: Job) -> int | None:
 
 @transaction.atomic
 def candidate_keep(*, store: Store, job_id: uuid.UUID | str, kept_by: User | None) -> ModelFace:
-    """Keep the candidate as a private face of the store (named and tagged after its preset).
+    """Keep the candidate as a private face of the store (named and tagged after its preset), with its screening.
 
-    Keeping it again returns the same face. Raises ValidationError as described in the module docstring.
+    Keeping it again returns the same face. Raises ValidationError as described in the module docstring, and
+    for a candidate that failed its "not a real person" screening (generation/screening.py), saying why. A job
+    made before screening existed carries none and is kept as before.
     """
     job = _candidate_for_update(store, job_id)
+    found = job_screening(job)
+    if found is not None and found.get("passed") is not True:
+        raise ValidationError(refusal_text(found), code=found.get("reason") or "screening_failed")
     return catalog_faces.face_keep_generated(
         store=store,
         job_id=job.pk,
         image_key=job.outputs["image"],
         preset_id=_preset_id(job),
         created_by=kept_by,
+        screening=found or {},
     )
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from billing import services as billing
 from core.events import event_handler_register
 from generation.models import Job, JobState
+from generation.screening import job_screen
 from generation.webhooks import job_event_fanout
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,17 @@ def _apply_heartbeat(event: dict) -> str:
     return "applied" if renewed else "ignored: job not active"
 
 
-def job_mark_failed(*, job: Job, code: str, message: str, at: datetime, metrics: dict | None = None) -> None:
-    """End a locked, unfinished job as ``failed`` with a reason: credits released, webhooks fanned out."""
+def job_mark_failed(
+    *, job: Job, code: str, message: str, at: datetime, metrics: dict | None = None, input_role: str | None = None
+) -> None:
+    """End a locked, unfinished job as ``failed`` with a reason: credits released, webhooks fanned out.
+
+    ``input_role``: the engine role of the input at fault ("face_1", "parent_b", ...), when the worker named one.
+    """
     job.state, job.finished_at, job.lease_expires_at = JobState.FAILED, at, None
     job.error_code = str(code or "internal_error")[:40]
     job.error_message = str(message or "The job failed.")[:500]
+    job.error_input = str(input_role or "")[:40]
     job.metrics = {**job.metrics, **(metrics or {})}
     job.save()
     billing.credits_release(job=job)
@@ -95,6 +102,7 @@ def _apply_succeeded(job: Job, event: dict) -> None:
     job.state, job.progress, job.finished_at, job.lease_expires_at = JobState.SUCCEEDED, 100, at, None
     job.outputs = event.get("outputs") or {}
     job.metrics = {**job.metrics, **(event.get("metrics") or {})}
+    job_screen(job)  # generate_face: never a real person (generation/screening.py)
     if job.started_at is None:
         job.started_at = at
     job.save()
@@ -105,8 +113,9 @@ def _apply_succeeded(job: Job, event: dict) -> None:
 @_on_active_job
 def _apply_failed(job: Job, event: dict) -> None:
     error = event.get("error") or {}
+    role = error.get("input") if isinstance(error.get("input"), str) else None
     job_mark_failed(job=job, code=error.get("code"), message=error.get("message"), at=_at(event),
-                    metrics=event.get("metrics"))
+                    metrics=event.get("metrics"), input_role=role)
 
 
 def job_event_handlers_register() -> None:

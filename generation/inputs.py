@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Store
 from catalog import selectors as catalog
 from catalog.face_assets import face_asset_is_usable
+from catalog.face_checks import contributor_refusal
 from catalog.models import ModelFace
+from generation import selectors
 from generation.models import JobKind
 from gpu_worker import spec
 
@@ -37,8 +39,16 @@ INPUTS: dict[str, dict[str, InputField]] = {
         "preset": InputField("preset", False),
         "reference_face": InputField("face", False),
     },
-    JobKind.SECOND_GENERATION: {"parent_a": InputField("face"), "parent_b": InputField("face")},
+    # Each parent either as a gallery face (``parent_a``, with ``consent.parent_a``) or as a photo uploaded with
+    # its consent record (``parent_a_photo``: a ParentPhoto id, POST /api/v1/parent-photos/); exactly one of each.
+    JobKind.SECOND_GENERATION: {
+        "parent_a": InputField("face", False),
+        "parent_b": InputField("face", False),
+        "parent_a_photo": InputField("parent_photo", False),
+        "parent_b_photo": InputField("parent_photo", False),
+    },
 }
+PARENT_ROLES = ("parent_a", "parent_b")
 
 # Parameter names, types, ranges and defaults are defined once, in gpu_worker/spec.py (the worker checks the
 # same definition); only the translated messages live here.
@@ -121,8 +131,9 @@ def _param_message(kind: str, exc: spec.ParamError) -> str:
 def resolve(store: Store, kind: str, inputs: Any, params: dict, consent: dict | None = None) -> tuple[dict, dict]:
     """Check ``inputs`` against the kind's schema; return (storage keys by engine role, effective params).
 
-    ``consent`` (second_generation only): ``{"parent_a": True, "parent_b": True}``, the caller's attestation that
-    the person in each parent photo agreed, as the dashboard asks for it.
+    ``consent`` (second_generation with gallery-face parents): ``{"parent_a": True, "parent_b": True}``, the
+    caller's attestation that the person in each parent photo agreed; an uploaded parent photo (``parent_a_photo``)
+    carries its own consent record (generation/parents.py) and needs none here.
     """
     if not isinstance(inputs, dict):
         raise ValidationError({"inputs": _("Expected an object of references.")})
@@ -159,19 +170,55 @@ def resolve(store: Store, kind: str, inputs: Any, params: dict, consent: dict | 
         keys.update(_parent_keys(store, inputs, consent or {}))
     if kind == JobKind.GENERATE_FACE:
         keys["contributors"] = _contributor_keys(store, inputs, preset)
+        if preset is not None:
+            style = next((t for t in preset.params.get("face_tags") or () if t in spec.BACKDROP_STYLES), None)
+            if style is not None:
+                params.setdefault("backdrop", style)
     # What goes to the worker passes the worker's own check (a preset's values included).
     return keys, validate_params(kind, params, contributors=len(keys.get("contributors") or []) or None)
 
 
+def _parent_photo_key(store: Store, value: Any, field: str) -> str:
+    photo = selectors.store_parent_photos(store=store).filter(pk=_id(value, field)).first()
+    if photo is None:
+        raise ValidationError({f"inputs.{field}": _("No such parent photo in your store. Upload it first.")})
+    return photo.image
+
+
 def _parent_keys(store: Store, inputs: dict, consent: dict) -> dict[str, str]:
-    if _id(inputs["parent_a"], "parent_a") == _id(inputs["parent_b"], "parent_b"):
+    """Each parent's image: an uploaded parent photo (its consent is on record) or a gallery face, which needs the
+    caller's ``consent.<role> = true``. Exactly one of ``<role>`` and ``<role>_photo`` per parent."""
+    given = {role: [name for name in (role, f"{role}_photo") if inputs.get(name) not in (None, "")]
+             for role in PARENT_ROLES}
+    problems = {}
+    for role, names in given.items():
+        if not names:
+            problems[f"inputs.{role}"] = _("This input is required: give %(role)s_photo (an uploaded parent photo) "
+                                           "or %(role)s (a gallery face).") % {"role": role}
+        elif len(names) > 1:
+            problems[f"inputs.{role}"] = _("Give %(role)s_photo or %(role)s, not both.") % {"role": role}
+    if problems:
+        raise ValidationError(problems)
+    chosen = {role: (names[0], _id(inputs[names[0]], names[0])) for role, names in given.items()}
+    if chosen["parent_a"][0].endswith("_photo") == chosen["parent_b"][0].endswith("_photo") and \
+            chosen["parent_a"][1] == chosen["parent_b"][1]:
         raise ValidationError({"inputs.parent_b": _("Choose two different photos.")})
-    missing = [role for role in ("parent_a", "parent_b") if consent.get(role) is not True]
+    missing = [role for role, (name, _pk) in chosen.items() if name == role and consent.get(role) is not True]
     if missing:
         message = _("Confirm that the person in this photo agreed to this use of their face: send "
                     "consent.%(role)s = true. Without consent we cannot use the photo.")
         raise ValidationError({f"consent.{role}": message % {"role": role} for role in missing})
-    return {role: _face_key(store, inputs[role], role) for role in ("parent_a", "parent_b")}
+    return {role: _parent_photo_key(store, inputs[name], name) if name.endswith("_photo")
+            else _face_key(store, inputs[name], name) for role, (name, _pk) in chosen.items()}
+
+
+def _contributor_key(store: Store, value: Any, field: str) -> str:
+    """An explicitly listed contributor's image; a face the checks refused is a 400 naming it and the reason."""
+    face = _face(store, value, field)
+    refusal = contributor_refusal(face)
+    if refusal:
+        raise ValidationError({f"inputs.{field}": refusal})
+    return face.image
 
 
 def _contributor_keys(store: Store, inputs: dict, preset) -> list[str]:
@@ -179,13 +226,13 @@ def _contributor_keys(store: Store, inputs: dict, preset) -> list[str]:
         if not isinstance(inputs["faces"], list):
             raise ValidationError({"inputs.faces": _("Expected a list of face ids.")})
         _check_contributor_count(len(inputs["faces"]), "inputs.faces")
-        keys = [_face_key(store, value, "faces") for value in inputs["faces"]]
+        keys = [_contributor_key(store, value, "faces") for value in inputs["faces"]]
     elif preset is not None:
         ids = preset.params.get("face_ids") or []
         _check_contributor_count(len(ids), "inputs.preset")
-        keys = [_face_key(store, value, "preset.face_ids") for value in ids]
+        keys = [_contributor_key(store, value, "preset.face_ids") for value in ids]
         if not keys:
-            faces = catalog.usable_faces(store=store, tags=preset.params.get("face_tags") or None)
+            faces = catalog.contributor_faces(store=store, tags=preset.params.get("face_tags") or None)
             keys = [face.image for face in faces[:5]]
     else:
         raise ValidationError({"inputs": _("Give a style preset or at least three face ids.")})

@@ -78,6 +78,9 @@ class Job(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
+    error_input = models.CharField(
+        max_length=40, blank=True, help_text="the engine role of the input at fault, e.g. face_1 or parent_b"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 - NULL = no key
     request_fingerprint = models.CharField(max_length=64, blank=True)
@@ -121,6 +124,35 @@ class Job(models.Model):
     @property
     def is_discarded(self) -> bool:
         return self.outputs_discarded_at is not None
+
+
+class ParentPhoto(models.Model):
+    """A parent photo uploaded for second generation, private to the store, with its consent record.
+
+    Not a gallery face: it is only ever an input of the store's second_generation jobs (``parent_a_photo`` /
+    ``parent_b_photo``). Who attested, how the parent is called (the result page's wording), for what, and when.
+    """
+
+    class Relation(models.TextChoices):
+        MOTHER = "mother", _("Mother")
+        FATHER = "father", _("Father")
+        PARENT = "parent", _("Parent")
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="parent_photos")
+    image = models.CharField(max_length=300, help_text="storage key of the cleaned photo")
+    relation = models.CharField(max_length=10, choices=Relation.choices, default=Relation.PARENT)
+    consent_given_by = models.CharField(max_length=200)
+    consent_purpose = models.CharField(max_length=300)
+    consent_given_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["store", "-created_at"], name="parent_photo_store_created_idx")]
+
+    def __str__(self) -> str:
+        return f"parent photo {self.pk} ({self.relation})"
 
 
 class WebhookEndpoint(models.Model):

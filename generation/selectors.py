@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from accounts.models import Store
-from generation.models import Batch, Job, JobKind, WebhookDelivery, WebhookEndpoint
+from generation.models import Batch, Job, JobKind, ParentPhoto, WebhookDelivery, WebhookEndpoint
 
 
 def _uuid(value) -> uuid.UUID | None:
@@ -67,3 +67,16 @@ def store_webhook_endpoints(*, store: Store) -> QuerySet[WebhookEndpoint]:
 def store_webhook_deliveries(*, store: Store) -> QuerySet[WebhookDelivery]:
     """The store's webhook deliveries, newest first, with their endpoint."""
     return WebhookDelivery.objects.filter(store=store).select_related("endpoint").order_by("-created_at")
+
+
+def store_parent_photos(*, store: Store) -> QuerySet[ParentPhoto]:
+    """The parent photos the store uploaded for second generation, newest first."""
+    return ParentPhoto.objects.filter(store=store)
+
+
+def job_parent_photos(*, store: Store, job: Job) -> dict[str, ParentPhoto]:
+    """The uploaded parent photos a second_generation job used, by role (``parent_a``/``parent_b``)."""
+    ids = {role: job.inputs.get(f"{role}_photo") for role in ("parent_a", "parent_b")}
+    wanted = [int(v) for v in ids.values() if str(v).isdigit()]
+    found = {photo.pk: photo for photo in store_parent_photos(store=store).filter(pk__in=wanted)} if wanted else {}
+    return {role: found[int(v)] for role, v in ids.items() if str(v).isdigit() and int(v) in found}

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from core import objectstore
 from generation.consistency import batch_consistency, job_consistency
-from generation.models import Batch, Job, JobKind, JobState, WebhookDelivery, WebhookEndpoint
+from generation.models import Batch, Job, JobKind, JobState, ParentPhoto, WebhookDelivery, WebhookEndpoint
 from generation.webhooks import check_endpoint_url
 from gpu_worker.spec import JOB_PARAMS, MAX_CONTRIBUTORS, MIN_CONTRIBUTORS
 
@@ -29,8 +29,8 @@ def describe_job_params() -> str:
 
 
 class ConsentSerializer(serializers.Serializer):
-    parent_a = serializers.BooleanField(required=False, help_text="The person in parent_a agreed.")
-    parent_b = serializers.BooleanField(required=False, help_text="The person in parent_b agreed.")
+    parent_a = serializers.BooleanField(required=False, help_text="The person in parent_a (a gallery face) agreed.")
+    parent_b = serializers.BooleanField(required=False, help_text="The person in parent_b (a gallery face) agreed.")
 
 
 class JobCreateSerializer(serializers.Serializer):
@@ -38,13 +38,15 @@ class JobCreateSerializer(serializers.Serializer):
     inputs = serializers.DictField(
         help_text="References to your objects, by kind: swap {face, product_shot}; restore {product_shot}; "
         "makeup {product_shot, reference_face}; pipeline {face, product_shot, preset?, reference_face?}; "
-        "generate_face {preset} or {faces: [≥3 ids]}; second_generation {parent_a, parent_b}."
+        "generate_face {preset} or {faces: [≥3 ids]}; second_generation: each parent as an uploaded parent "
+        "photo {parent_a_photo, parent_b_photo} (ids from POST /api/v1/parent-photos/, consent on record) or as "
+        "a gallery face {parent_a, parent_b} (with consent), one of the two per parent."
     )
     params = serializers.DictField(required=False, default=dict, help_text=describe_job_params())
     consent = ConsentSerializer(
         required=False,
-        help_text="second_generation only, and required there: confirm that the person in each parent photo agreed "
-        "to this use of their face.",
+        help_text="second_generation with gallery-face parents only, and required there: confirm that the person in "
+        "each parent photo agreed to this use of their face (uploaded parent photos carry their own consent).",
     )
 
 
@@ -82,6 +84,40 @@ class BatchConsistencySerializer(serializers.Serializer):
                                     "model's face was kept across the batch.")
     max = serializers.FloatField(allow_null=True, help_text="Largest distance.")
     flagged = serializers.IntegerField(help_text="Results whose face may not match the model.")
+
+
+class JobErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A stable code, e.g. no_face, face_too_small, bad_parameter.")
+    message = serializers.CharField()
+    input = serializers.CharField(required=False, help_text="The input at fault, when the engine named one: "
+                                  "face_0, face_1, … (the n-th contributor of generate_face), parent_a, parent_b, "
+                                  "source, target.")
+
+
+class ParentPhotoUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, help_text="The parent's photo: JPEG, PNG or WEBP.")
+    relation = serializers.ChoiceField(choices=ParentPhoto.Relation.choices, required=False,
+                                       default=ParentPhoto.Relation.PARENT,
+                                       help_text="How the result page calls this parent: mother, father or parent.")
+    consent_given_by = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        help_text="Required: who confirmed that this parent agreed to this use of their face.",
+    )
+    consent_purpose = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default="", help_text="Required: what the parent agreed to.",
+    )
+
+
+class ParentPhotoSerializer(serializers.ModelSerializer):
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ParentPhoto
+        fields = ["id", "image_url", "relation", "consent_given_by", "consent_purpose", "consent_given_at",
+                  "created_at"]
+
+    def get_image_url(self, photo: ParentPhoto) -> str:
+        return objectstore.download_url(photo.image)
 
 
 class JobSerializer(serializers.Serializer):
@@ -135,11 +171,12 @@ class JobSerializer(serializers.Serializer):
         """Each output as ``{"key": storage key, "url": short-lived download URL}``."""
         return {name: {"key": key, "url": objectstore.download_url(key)} for name, key in job.outputs.items()}
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(JobErrorSerializer(allow_null=True))
     def get_error(self, job: Job) -> dict | None:
         if not job.error_code:
             return None
-        return {"code": job.error_code, "message": job.error_message}
+        error = {"code": job.error_code, "message": job.error_message}
+        return {**error, "input": job.error_input} if job.error_input else error
 
     @extend_schema_field(ConsistencySerializer(allow_null=True))
     def get_consistency(self, job: Job) -> dict | None:

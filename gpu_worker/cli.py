@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parent-b", required=True)
     p.add_argument("--sex", choices=["girl", "boy"])
     p.add_argument("--weight-a", type=float, default=0.5, help="share of parent A (0..1)")
+    p.add_argument("--age-band", choices=["3-6", "7-12"], default="3-6", help="the child's age")
     p.add_argument("--size", type=int, choices=[256, 512, 1024], default=1024)
 
     for name, p in sub.choices.items():
@@ -111,7 +112,7 @@ def plan(args: argparse.Namespace) -> tuple[str, dict[str, str], dict[str, Any]]
         if args.weights:
             params["weights"] = args.weights
         return "generate", {f"face_{i}": path for i, path in enumerate(args.faces)}, params
-    params = {"weight_a": args.weight_a, "size": args.size}
+    params = {"weight_a": args.weight_a, "size": args.size, "age_band": args.age_band}
     if args.sex:
         params["sex"] = args.sex
     return "second_generation", {"parent_a": args.parent_a, "parent_b": args.parent_b}, params

@@ -132,15 +132,23 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
         engine_version=";".join(engines),
     )
     png = provenance.encode_png(image, xmp)
-    consistency = next((m["consistency"] for m in stage_metrics if "consistency" in m), None)
+    lifted = {
+        name: next(m[name] for m in stage_metrics if name in m)
+        for name in LIFTED_METRICS if any(name in m for m in stage_metrics)
+    }
     metrics = {
-        **({"consistency": consistency} if consistency else {}),
+        **lifted,
         "run_s": round(time.perf_counter() - started, 3),
         "engine": " → ".join(engines),
         "stages": stage_metrics,
         "output_size": [int(image.shape[1]), int(image.shape[0])],
     }
     return PipelineResult(png=png, metrics=metrics)
+
+
+# Stage metadata the web tier reads directly (job metrics top level): the swap's catalogue consistency, the
+# generated face's screening, descriptor and skipped contributors.
+LIFTED_METRICS = ("consistency", "screening", "embedding", "skipped")
 
 
 def _check_params(spec: dict) -> None:

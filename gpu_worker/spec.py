@@ -57,8 +57,9 @@ EVENT_TYPES = ("started", "progress", "heartbeat", "succeeded", "failed", "faces
 
 # The face asset format the web tier asks for and uses (a job's ``source_asset`` input). The worker refuses to
 # prepare an asset when its gpu_worker.face.asset.ASSET_VERSION differs, so a key named ``asset-v<N>`` always
-# holds version N. Raise both together.
-FACE_ASSET_VERSION = 1
+# holds version N. Raise both together. 2: the summary carries the photo's descriptor (``embedding``, screening of
+# generated faces) and ``contributor_problems``; `manage.py prepare_face_assets` re-prepares version-1 faces.
+FACE_ASSET_VERSION = 2
 
 # DigitalSourceType values (IPTC NewsCodes) written into every output's XMP.
 SOURCE_TYPE_GENERATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -114,7 +115,8 @@ def event_id(event_type: str, subject: str, attempt: int, *, number: int | None 
 def validate_event(event: dict) -> dict:
     """``{"event_id": str, "type": one of EVENT_TYPES, "subject": job id or shot id (str), "at": float,
     "attempt": int, ...}`` plus ``progress`` (int), ``outputs`` (dict), ``metrics`` (dict),
-    ``error`` ({"code", "message"}) or ``faces`` (list of {"box": [x, y, w, h], "score"}) by type;
+    ``error`` ({"code", "message", "input"?: the role of the input at fault}) or ``faces`` (list of
+    {"box": [x, y, w, h], "score"}) by type;
     ``face_asset_prepared`` (subject: the face id) carries ``asset`` ({"key", "version": int, "summary": {...}})
     or ``error``."""
     _require(event, {"event_id": str, "type": str, "subject": str, "at": (int, float)}, "event")
@@ -130,6 +132,15 @@ def validate_event(event: dict) -> dict:
 
 MAX_FACE_INDEX = 99  # product shots with more faces than this are not a use case
 MAX_SEED = 2**31 - 1
+# dlib-descriptor distance a generated face must keep from every real face: its contributors (the engine) and every
+# face the store or the public gallery holds (the web tier, generation/screening.py). Measured with
+# bench/virtual_faces.py on the 41 shared portraits: photos of one person are 0.48-0.57 apart, different people
+# 0.47 (1st percentile), 0.55 (5th), 0.61 (10th), 0.81 (median); 0.6 lies above every same-person pair, and a
+# candidate that far from all is as far as nine pairs of real strangers in ten. 0.65 or 0.70 refused 32 and 37 of
+# 37 candidates the engine had accepted. That the 0.6 of issue 16 let a near-copy through was one contributor
+# dominating the blend, now capped (generate WEIGHT_LIMIT).
+NOT_A_REAL_PERSON_MARGIN = 0.6
+BACKDROP_STYLES = ("elegant", "innocent", "graceful", "edgy", "fresh")  # generated faces' studio paper colours
 MIN_CONTRIBUTORS = 3  # generate_face blends at least three faces ...
 MAX_CONTRIBUTORS = 12  # ... and at most this many
 
@@ -188,6 +199,8 @@ JOB_PARAMS: dict[str, dict[str, Param]] = {
     "generate_face": {
         "seed": Param("integer", "picks the new face's proportion edits", 0, MAX_SEED, default=0),
         "weights": Param("weights", "each contributor's share, in the order of the faces (normalised)"),
+        "backdrop": Param("choice", "studio paper colour, by style (a preset's style tag; empty: neutral grey)",
+                          choices=(*BACKDROP_STYLES, None)),
     },
     "swap": {
         "face_index": _FACE_INDEX,
@@ -207,6 +220,8 @@ JOB_PARAMS: dict[str, dict[str, Param]] = {
     "second_generation": {
         "sex": Param("choice", "`girl` or `boy`; empty: the engine decides", choices=("girl", "boy", None)),
         "weight_a": _strength("parent A's share of the child's face", 0.5),
+        "age_band": Param("choice", "the child's age in years: `3-6` (the default) or `7-12`",
+                          choices=("3-6", "7-12", None), default="3-6"),
     },
 }
 assert set(JOB_PARAMS) == set(JOB_KINDS)

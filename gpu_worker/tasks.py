@@ -76,7 +76,8 @@ def _execute(spec: dict, attempt: int) -> tuple[str, dict]:
         key = f"{spec['output_prefix']}result.png"
         storage.put(key, result.png, "image/png")  # same key on every attempt: one output set
     except FaceEngineError as exc:
-        return "failed", {"error": {"code": exc.code, "message": exc.message}}
+        error = {"code": exc.code, "message": exc.message, **({"input": exc.input} if exc.input else {})}
+        return "failed", {"error": error}
     except StorageError as exc:
         return "failed", {"error": {"code": "storage_error", "message": str(exc)[:300]}}
     except SoftTimeLimitExceeded:

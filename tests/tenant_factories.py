@@ -35,8 +35,10 @@ def register(model: type[Model], factory: Callable[[Store, Membership], Model]) 
 
 
 def _generation_factories() -> None:
+    from django.utils import timezone
+
     from catalog.models import ModelFace
-    from generation.models import Batch, Job, WebhookDelivery, WebhookEndpoint
+    from generation.models import Batch, Job, ParentPhoto, WebhookDelivery, WebhookEndpoint
 
     def face(store):
         return ModelFace.objects.create(store=store, image=f"stores/{store.pk}/faces/x.png")
@@ -47,6 +49,9 @@ def _generation_factories() -> None:
     register(Job, lambda store, owner: Job.objects.create(store=store, kind="restore", created_by=owner.user))
     register(Batch, lambda store, owner: Batch.objects.create(store=store, face=face(store), created_by=owner.user))
     register(WebhookEndpoint, lambda store, owner: endpoint(store))
+    register(ParentPhoto, lambda store, owner: ParentPhoto.objects.create(
+        store=store, image=f"stores/{store.pk}/parents/p.jpg", relation="mother", consent_given_by="someone",
+        consent_purpose="a child portrait", consent_given_at=timezone.now(), created_by=owner.user))
     register(WebhookDelivery, lambda store, owner: WebhookDelivery.objects.create(
         store=store, endpoint=endpoint(store), event_type="job.completed", payload={}))
 

@@ -42,16 +42,21 @@ def find_face(
     index = optional_int(params, "face_index")
     if mode == "similar" and reference is None:
         raise FaceEngineError("bad_parameter", 'face="similar" needs a reference face image')
-    faces = analyze(image, detector=detector)
-    face = select_face(
-        faces,
-        index=index,
-        largest=mode == "largest",
-        reference=reference if mode == "similar" else None,
-        image=image,
-        role=role,
-    )
-    size, yaw = limits(params)
-    check_usable(face, role, min_size=min_size or size, max_yaw=yaw)
-    face.require_dense()
+    try:
+        faces = analyze(image, detector=detector)
+        face = select_face(
+            faces,
+            index=index,
+            largest=mode == "largest",
+            reference=reference if mode == "similar" else None,
+            image=image,
+            role=role,
+        )
+        size, yaw = limits(params)
+        check_usable(face, role, min_size=min_size or size, max_yaw=yaw)
+        face.require_dense()
+    except FaceEngineError as exc:
+        if exc.input is None and exc.code != "bad_parameter":
+            exc.input = role
+        raise
     return face

@@ -26,7 +26,7 @@ import numpy as np
 
 from gpu_worker.face.errors import FaceEngineError
 
-ASSET_VERSION = 1
+ASSET_VERSION = 2
 MIN_SIZE = 80  # px, the face box: smaller faces do not hold the detail a catalogue of shots needs
 MAX_YAW = 55.0  # degrees; beyond, less than half of the far cheek is seen even at a grazing angle
 EDGE_BAND = 0.03  # of the texture side: the band inside the mesh outline filled from further in
@@ -305,11 +305,44 @@ def close_mouth(texture: np.ndarray) -> np.ndarray:
     return cv2.inpaint(texture, hole, 4, cv2.INPAINT_TELEA)
 
 
+EYES_CLOSED_RATIO = 0.12  # eye aspect ratio (lid gap / eye width, both eyes' mean): 0.06 closed, >= 0.17 open here
+GLASSES_RING_SHARE = 0.5  # share of the band under the eyes that is not skin: thick frames; thin metal ones pass
+# What makes a photo unfit to be blended into new faces (generate contributors); it can still be a swap model.
+CONTRIBUTOR_PROBLEMS = ("glasses", "turned", "small", "eyes_closed", "forehead_covered")
+
+
+def eye_ratio(lm68: np.ndarray) -> float:
+    """Mean eye aspect ratio of both eyes (lid gap over eye width)."""
+    from gpu_worker.face.mesh import EYE_L, EYE_R
+
+    def one(p: np.ndarray) -> float:
+        return float((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2 * np.linalg.norm(p[0] - p[3])))
+
+    return (one(lm68[EYE_L]) + one(lm68[EYE_R])) / 2
+
+
+def _under_eye_band() -> np.ndarray:
+    """Layout texels of a band below each eye, where a frame's lower rim crosses the cheek."""
+    from gpu_worker.face.layout import TEXTURE, layout68
+    from gpu_worker.face.mesh import EYE_L, EYE_R
+
+    lm = layout68()
+    yy, xx = np.mgrid[0:TEXTURE, 0:TEXTURE]
+    band = np.zeros((TEXTURE, TEXTURE), bool)
+    for eye in (lm[EYE_L], lm[EYE_R]):
+        centre, width = eye.mean(0), np.linalg.norm(eye[0] - eye[3])
+        d = np.hypot((xx - centre[0]) / (0.5 * width), (yy - centre[1]) / (0.32 * width))
+        band |= (d > 1.5) & (d < 2.6) & (yy > centre[1])
+    return band
+
+
 def photo_warnings(face, weight: np.ndarray) -> list[str]:
     """What in the model's photo will show in its swaps (the asset is still made; the curator sees the list):
     ``forehead_covered`` (hair over most of the forehead: a fringe across the brows stays with the face),
     ``open_mouth`` (a smile's teeth are squeezed into the closed lips), ``turned`` (more than 30 degrees: the far
-    side comes from the mirror), ``small`` (under 160 px: the face has less detail than a product shot needs)."""
+    side comes from the mirror), ``small`` (under 160 px: the face has less detail than a product shot needs),
+    ``eyes_closed`` (the model keeps them closed in every shot), ``glasses`` (thick frames: measured as non-skin
+    texels in the band under both eyes; thin metal frames are not detected)."""
     from gpu_worker.face.layout import TEXTURE, layout68, texture_maps
     from gpu_worker.face.mesh import mouth_open
 
@@ -321,6 +354,8 @@ def photo_warnings(face, weight: np.ndarray) -> list[str]:
         "open_mouth": mouth_open(face.landmarks68, threshold=0.06),
         "turned": abs(face.pose.yaw) > 30,
         "small": face.size < 160,
+        "eyes_closed": eye_ratio(face.landmarks68) < EYES_CLOSED_RATIO,
+        "glasses": float((weight[_under_eye_band()] < 0.5).mean()) > GLASSES_RING_SHARE,
     }
     return [name for name, hit in found.items() if hit]
 
@@ -355,8 +390,13 @@ def prepare_asset(image: np.ndarray, face=None) -> FaceAsset:
     _, region, _ = texture_maps()
     region_share = float(((weight < 0.5) & (region > 0)).sum() / max(1, int((region > 0).sum())))
     _, _, face_scale = face_axes(face.landmarks68)
+    warnings = photo_warnings(face, weight)
+    descriptor = embedding(image, face).astype(np.float32)
     info = {
-        "warnings": photo_warnings(face, weight),
+        "warnings": warnings,
+        "contributor_problems": [w for w in warnings if w in CONTRIBUTOR_PROBLEMS],
+        # The web tier screens generated faces against every gallery face with these (numpy only, no models).
+        "embedding": [round(float(v), 5) for v in descriptor],
         "face_px": int(face.size),
         "yaw": float(face.pose.yaw),
         "pitch": float(face.pose.pitch),
@@ -368,7 +408,7 @@ def prepare_asset(image: np.ndarray, face=None) -> FaceAsset:
     return FaceAsset(
         texture=filled,
         shape=frontal.astype(np.float32),
-        embedding=embedding(image, face).astype(np.float32),
+        embedding=descriptor,
         skin_lab=skin_lab,
         info=info,
     )

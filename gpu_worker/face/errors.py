@@ -20,11 +20,13 @@ ERROR_CODES: dict[str, str] = {
 
 
 class FaceEngineError(Exception):
-    """Bad input or a refused result, with a stable ``code`` (a key of ``ERROR_CODES``)."""
+    """Bad input or a refused result, with a stable ``code`` (a key of ``ERROR_CODES``) and, where one input is
+    at fault, its role (``input``: "source", "target", "face_1", "parent_b", ...) so the caller can name it."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, input: str | None = None) -> None:  # noqa: A002
         if code not in ERROR_CODES:
             raise ValueError(f"unknown FaceEngineError code {code!r}")
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.input = input

@@ -10,6 +10,7 @@ Licences matter because stores use Gasang commercially (see ``LICENSES.md`` next
 | ``embedding`` | dlib_face_recognition_resnet_model_v1.dat | CC0 | yes |
 | ``blazeface`` | mediapipe/modules/face_detection/face_detection_short_range.tflite (in the wheel) | Apache-2.0 | yes |
 | ``mesh`` | mediapipe/modules/face_landmark/face_landmark_with_attention.tflite (in the wheel) | Apache-2.0 | yes |
+| ``selfie`` | mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite (in the wheel) | Apache-2.0 | yes |
 | ``landmarks68`` | shape_predictor_68_face_landmarks.dat | trained on iBUG 300-W: non-commercial | **no** |
 
 The dense 68-point layout every engine uses comes from the MediaPipe mesh by default (``landmarks_mesh.py``).
@@ -45,6 +46,7 @@ MODEL_FILES: dict[str, ModelFile] = {
     "landmarks5": ModelFile("shape_predictor_5_face_landmarks.dat", "CC0 1.0", True),
     "blazeface": ModelFile("face_detection_short_range.tflite", "Apache-2.0 (MediaPipe, shipped in the wheel)", True),
     "mesh": ModelFile("face_landmark_with_attention.tflite", "Apache-2.0 (MediaPipe, shipped in the wheel)", True),
+    "selfie": ModelFile("selfie_segmentation.tflite", "Apache-2.0 (MediaPipe, shipped in the wheel)", True),
     "landmarks68": ModelFile(
         "shape_predictor_68_face_landmarks.dat", "trained on iBUG 300-W; 300-W images are non-commercial", False
     ),

@@ -140,7 +140,9 @@ def test_a_face_added_in_the_admin_is_queued(client):
 
 
 def test_the_command_queues_faces_without_a_usable_asset_or_all_of_them():
-    ready = ModelFaceFactory(asset_state="ready", asset_version=FACE_ASSET_VERSION, asset_key="faces/1/1/asset-v1.npz")
+    ready = ModelFaceFactory(
+        asset_state="ready", asset_version=FACE_ASSET_VERSION, asset_key=f"faces/1/1/asset-v{FACE_ASSET_VERSION}.npz"
+    )
     older = ModelFaceFactory(asset_state="ready", asset_version=FACE_ASSET_VERSION - 1, asset_key="k")
     failed, never_asked = ModelFaceFactory(asset_state="failed"), PublicFaceFactory()
 
@@ -152,7 +154,8 @@ def test_the_command_queues_faces_without_a_usable_asset_or_all_of_them():
 
     assert missing == {older.pk, failed.pk, never_asked.pk}
     assert everything == {ready.pk, older.pk, failed.pk, never_asked.pk}
-    assert ModelFace.objects.get(pk=never_asked.pk).asset_key == f"faces/public/{never_asked.pk}/asset-v1.npz"
+    expected_key = f"faces/public/{never_asked.pk}/asset-v{FACE_ASSET_VERSION}.npz"
+    assert ModelFace.objects.get(pk=never_asked.pk).asset_key == expected_key
 
 
 def test_deleting_a_face_deletes_its_asset(editor_client, django_capture_on_commit_callbacks):

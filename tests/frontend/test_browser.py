@@ -119,20 +119,32 @@ def test_seller_uploads_two_shots_runs_the_pipeline_and_downloads_the_zip(page, 
     names = archive.namelist()
     assert len(names) == 2 and all(n.endswith(".png") for n in names)
 
-    # Second generation: both consents are required, then the result shows its resemblance figures.
+    # Second generation: both parents uploaded on the page, each consent required, then the result says which
+    # parent the child resembles more, with the distances.
+    parents = [tmp_path / "mum.jpg", tmp_path / "dad.jpg"]
+    parents[0].write_bytes(jpeg_bytes(grace_hopper()))
+    parents[1].write_bytes(jpeg_bytes(astronaut()))
     page.goto("/second-generation/")
-    page.get_by_label("첫 번째 부모 사진").select_option(label="Grace")
-    page.get_by_label("두 번째 부모 사진").select_option(label="Eileen")
-    page.get_by_label("첫 번째 사진 속 인물이").check()
+
+    def fill_parents() -> None:
+        page.get_by_label("첫 번째 부모 사진").set_input_files(str(parents[0]))
+        page.get_by_label("두 번째 부모 사진").set_input_files(str(parents[1]))
+        page.get_by_label("첫 번째 부모의 동의를 확인한 사람").fill("김민지")
+        page.get_by_label("두 번째 부모의 동의를 확인한 사람").fill("김민지")
+        page.get_by_label("첫 번째 사진 속 인물이").check()
+
+    fill_parents()
     page.get_by_role("button", name="얼굴 만들기").click()
     page.locator(".field.invalid .error").wait_for()  # the second consent is missing: said next to it
     shoot(page, "second-generation-consent")
+    fill_parents()  # a browser never keeps chosen files across a page load
     page.get_by_label("두 번째 사진 속 인물이").check()
     page.get_by_role("button", name="얼굴 만들기").click()
     page.wait_for_url("**/jobs/**")
     page.locator(".job-card .state-succeeded, .job-card .state-failed").wait_for(timeout=JOB_TIMEOUT_MS)
     assert page.locator(".job-card .state-succeeded").count() == 1, page.locator(".job-card").inner_text()
-    page.get_by_text("첫 번째 부모와의 거리").wait_for()
+    page.get_by_text("엄마와의 거리").wait_for()
+    page.locator(".resemblance-words").wait_for()
     shoot(page, "second-generation-result")
 
 

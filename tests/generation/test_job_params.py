@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog.models import ModelFace
+from core import objectstore
 from core.models import OutboxMessage
 from generation.models import Job
 from gpu_worker.spec import JOB_PARAMS, MAX_CONTRIBUTORS
@@ -120,14 +122,19 @@ def test_dashboard_second_generation_passes_the_ticked_consent(client):
 
     membership = MembershipFactory()
     client.force_login(membership.user)
-    body = second_generation_body(membership)["inputs"]
+    body = second_generation_body(membership)["inputs"]  # gallery faces, the page's alternative to uploads
+    for face in ModelFace.objects.filter(pk__in=body.values()):
+        objectstore.put_bytes(face.image, b"parent photo")
+    body.update(parent_a_consent_by="김민지", parent_b_consent_by="김민지", consent_purpose="아이 얼굴 만들기",
+                parent_a_relation="mother", parent_b_relation="father", age_band="3-6", weight_a="0.5")
 
     refused = client.post(reverse("second-generation"), {**body, "consent_a": "on"})
     assert refused.status_code == 200 and not Job.objects.exists()
 
     accepted = client.post(reverse("second-generation"), {**body, "consent_a": "on", "consent_b": "on"})
     assert accepted.status_code == 302, accepted.content[:2000]
-    assert Job.objects.get().kind == "second_generation"
+    job = Job.objects.get()
+    assert job.kind == "second_generation" and set(job.inputs) == {"parent_a_photo", "parent_b_photo"}
 
 
 def test_readme_documents_every_parameter_with_its_range():

@@ -170,3 +170,29 @@ def test_the_asset_tells_the_curator_what_in_the_photo_will_show_in_its_swaps():
     clean = prepare_asset(read_image(shared_testdata("makeup", "beautygan_no_makeup_xfsy_0055.png")))
     assert {"forehead_covered", "open_mouth"} <= set(fringe_and_smile.summary()["warnings"])
     assert clean.summary()["warnings"] == []
+
+
+def test_the_asset_says_which_photos_cannot_be_blended_into_new_faces():
+    closed = prepare_asset(read_image(shared_testdata("identities", "simswap_1_source.jpg"))).summary()
+    clean_photo = read_image(shared_testdata("makeup", "beautygan_no_makeup_xfsy_0055.png"))
+    clean = prepare_asset(clean_photo).summary()
+    assert "eyes_closed" in closed["warnings"] and "eyes_closed" in closed["contributor_problems"]
+    assert clean["contributor_problems"] == []
+    # The web tier screens generated faces with the stored descriptor: it is the photo's own.
+    face = max(analyze(clean_photo), key=lambda f: f.size)
+    assert distance(np.asarray(clean["embedding"]), embedding(clean_photo, face)) < 1e-3
+
+
+def test_thick_glasses_frames_are_a_contributor_problem():
+    import cv2
+
+    photo = read_image(shared_testdata("makeup", "beautygan_no_makeup_xfsy_0055.png")).copy()
+    lm = max(analyze(photo), key=lambda f: f.size).landmarks68
+    for eye in (lm[36:42], lm[42:48]):
+        centre, width = eye.mean(0), np.linalg.norm(eye[0] - eye[3])
+        axes = (int(width * 0.95), int(width * 0.7))
+        cv2.ellipse(photo, tuple(int(v) for v in centre), axes, 0, 0, 360, (20, 20, 20), max(3, int(width * 0.16)))
+    cv2.line(photo, tuple(int(v) for v in lm[39] + [width * 0.3, 0]), tuple(int(v) for v in lm[42] - [width * 0.3, 0]),
+             (20, 20, 20), max(3, int(width * 0.12)))
+    summary = prepare_asset(photo).summary()
+    assert "glasses" in summary["contributor_problems"]

@@ -17,7 +17,9 @@ from gpu_worker.spec import FACE_ASSET_VERSION, validate_event
 from gpu_worker.storage import LocalStorage, StorageError
 from tests.gpu_worker.face_photos import grace_hopper
 
-SPEC = {"face_id": "7", "image": "gallery/faces/grace.jpg", "asset_key": "faces/public/7/asset-v1.npz"}
+SPEC = {
+    "face_id": "7", "image": "gallery/faces/grace.jpg", "asset_key": f"faces/public/7/asset-v{FACE_ASSET_VERSION}.npz"
+}
 
 
 def jpeg(pixels: np.ndarray) -> bytes:

@@ -15,6 +15,11 @@ from tests.gpu_worker.face_photos import shared_photo
 
 
 def run(kind: str, images: dict, params: dict | None = None) -> np.ndarray:
+    result = run_pipeline(kind, images, params)
+    return np.asarray(Image.open(io.BytesIO(result.png)).convert("RGB"))
+
+
+def run_pipeline(kind: str, images: dict, params: dict | None = None) -> pipelines.PipelineResult:
     objects, inputs = {}, {}
     for role, value in images.items():
         keys = []
@@ -33,8 +38,7 @@ def run(kind: str, images: dict, params: dict | None = None) -> np.ndarray:
         "attempt_limit": 3,
         "label": {"visible": False},
     }
-    result = pipelines.run(spec, objects.__getitem__, lambda pct: None)
-    return np.asarray(Image.open(io.BytesIO(result.png)).convert("RGB"))
+    return pipelines.run(spec, objects.__getitem__, lambda pct: None)
 
 
 def test_generate_face_from_three_contributors_gives_a_1024_portrait():
@@ -43,6 +47,21 @@ def test_generate_face_from_three_contributors_gives_a_1024_portrait():
     image = run("generate_face", {"contributors": [tom, grace_hopper(), astronaut()]}, {"seed": 0})
 
     assert image.shape == (1024, 1024, 3)
+
+
+def test_a_generated_face_reports_its_screening_and_a_faulty_contributor_is_named():
+    from gpu_worker.face.errors import FaceEngineError
+
+    tom = read_image(shared_photo("Tom_Cruise_avp_2014_4.jpg"))
+    blank = np.full((300, 300, 3), 200, np.uint8)
+
+    metrics = run_pipeline("generate_face", {"contributors": [tom, grace_hopper(), astronaut(), blank]}).metrics
+
+    assert metrics["screening"]["passed"] and len(metrics["embedding"]) == 128
+    assert metrics["skipped"] == [{"input": "face_3", "code": "no_face", "message": metrics["skipped"][0]["message"]}]
+    with pytest.raises(FaceEngineError) as exc:
+        run_pipeline("generate_face", {"contributors": [tom, blank, astronaut()]})
+    assert exc.value.input == "face_1"
 
 
 def test_second_generation_from_two_parents():

@@ -30,19 +30,26 @@ from gpu_worker.face.mesh import (
     triangulate,
 )
 
+DETAIL_SIGMA = 0.012  # of the eye-to-chin distance: the band of skin detail carried at full amplitude
+
 
 @dataclass(frozen=True)
 class AlignedFace:
     image: np.ndarray  # (size, size, 3) FFHQ-aligned crop
     lm68: np.ndarray  # landmarks in crop coordinates
+    inside: np.ndarray  # (size, size) uint8, 255 where the crop shows the photo (not the padding beyond it)
 
 
 def align_all(images: list[np.ndarray], faces: list[Face], size: int) -> list[AlignedFace]:
     """FFHQ-align every (image, face) pair to ``size`` px."""
+    import cv2
+
     out = []
     for image, face in zip(images, faces):
         crop, matrix = align_face(image, face, size)
-        out.append(AlignedFace(crop, transform_points(face.require_dense(), matrix)))
+        inside = cv2.warpAffine(np.full(image.shape[:2], 255, np.uint8), matrix, (size, size),
+                                flags=cv2.INTER_NEAREST)
+        out.append(AlignedFace(crop, transform_points(face.require_dense(), matrix), inside))
     return out
 
 
@@ -81,11 +88,13 @@ def mesh(lm68: np.ndarray, size: int) -> np.ndarray:
 
 
 def morph(
-    faces: list[AlignedFace], weights: np.ndarray, target_lm: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Morph ``faces`` with ``weights`` (non-negative, summing to 1). Returns (image, landmarks).
+    faces: list[AlignedFace], weights: np.ndarray, target_lm: np.ndarray | None = None, base: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Morph ``faces`` with ``weights`` (non-negative, summing to 1). Returns (image, landmarks, where the image
+    shows the framing contributor's real photo: 255, not the padding beyond its edges).
 
-    ``target_lm`` overrides the weighted-mean shape (second_generation applies its child prior).
+    ``target_lm`` overrides the weighted-mean shape (second_generation applies its child prior); ``base`` picks
+    the contributor whose hair, neck and background frame the face (default: the heaviest).
     """
     import cv2
 
@@ -94,7 +103,7 @@ def morph(
     dst = mesh(lm, size)
     # The margin ring stays where the heaviest contributor has it: its neck, collar and hair are
     # the backdrop, and moving the ring with the new jaw would bend them.
-    base_index = int(np.argmax(weights))
+    base_index = int(np.argmax(weights)) if base is None else base
     ring = slice(len(lm) + N_FOREHEAD, len(lm) + N_FOREHEAD + N_RING)
     dst[ring] = mesh(faces[base_index].lm68, size)[ring]
     tris = triangulate(dst)
@@ -117,32 +126,70 @@ def morph(
     # Negative weights (extrapolation) are not used here, so clip them.
     pix_w = [max(float(w), 0.0) * (v + 1e-3) for w, v in zip(weights, visible)]
     total = sum(pix_w)
-    blend = np.clip(
-        sum(pw[..., None] * x.astype(np.float32) for pw, x in zip(pix_w, warped)) / total[..., None] + 0.5, 0, 255
-    ).astype(np.uint8)
+    shares = [pw / total for pw in pix_w]
+    blend = sum(sh[..., None] * x.astype(np.float32) for sh, x in zip(shares, warped))
+    blend = np.clip(_keep_skin_detail(blend, warped, shares, lm) + 0.5, 0, 255).astype(np.uint8)
     base = warped[base_index]
     face_region = np.zeros((size, size), np.uint8)
     cv2.fillPoly(face_region, [outline_polygon(dense_points(lm))], 255)
     alpha = feather(face_region, face_axes(lm)[2] * 0.05)
-    return pyramid_blend(blend, base, alpha), lm
+    inside = piecewise_affine(faces[base_index].inside, mesh(faces[base_index].lm68, size), dst, (size, size), tris)
+    return pyramid_blend(blend, base, alpha), lm, np.maximum(inside[0], face_region)
 
 
-def smooth_skin(image: np.ndarray, lm68: np.ndarray, amount: float) -> np.ndarray:
-    """Edge-preserving smoothing of the skin only (features and outside untouched); ``amount`` 0..1."""
+def _keep_skin_detail(blend: np.ndarray, warped: list[np.ndarray], shares: list[np.ndarray], lm: np.ndarray):
+    """Frequency separation on the skin: averaging K unrelated skin textures divides their fine detail (pores,
+    fine lines) by about sqrt(K), which is what made the morphs look soft. Below ``DETAIL_SIGMA`` of the face the
+    contributors' detail is summed with weights normalised to keep its amplitude (sum of shares squared = 1);
+    the eyes, brows and lips keep the plain average (their edges line up, so they were never washed out)."""
     import cv2
 
-    if amount <= 0:
-        return image
-    _, _, scale = face_axes(lm68)
-    d = max(5, int(scale * 0.03) | 1)
-    # Two passes: one removes wrinkles at the face's scale, the second the remaining fine texture.
-    smooth = cv2.bilateralFilter(image, d, 20 + 30 * amount, d)
-    smooth = cv2.bilateralFilter(smooth, max(5, d // 2 | 1), 10 + 20 * amount, d)
-    region = np.zeros(image.shape[:2], np.uint8)
+    scale = face_axes(lm)[2]
+    sigma = DETAIL_SIGMA * scale
+    size = blend.shape[0]
+    norm = np.sqrt(sum(sh**2 for sh in shares))[..., None] + 1e-6
+    detail = sum(sh[..., None] * (x - cv2.GaussianBlur(x, (0, 0), sigma))
+                 for sh, x in zip(shares, (w.astype(np.float32) for w in warped))) / norm
+    low = cv2.GaussianBlur(blend, (0, 0), sigma)
+    skin = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(skin, [outline_polygon(dense_points(lm))], 255)
+    skin &= ~feature_mask((size, size), lm, grow=0.12)
+    where = feather(skin, scale * 0.03)[..., None]
+    return blend * (1 - where) + (low + detail) * where
+
+
+def skin_region(shape: tuple[int, int], lm68: np.ndarray) -> np.ndarray:
+    """Boolean (H, W): inside the face outline, outside the eyes, brows and lips."""
+    import cv2
+
+    region = np.zeros(shape, np.uint8)
     cv2.fillPoly(region, [outline_polygon(dense_points(lm68))], 255)
-    region &= ~feature_mask(image.shape[:2], lm68, grow=0.1)
-    alpha = feather(region, scale * 0.03)[..., None] * amount
-    return np.clip(image * (1 - alpha) + smooth * alpha + 0.5, 0, 255).astype(np.uint8)
+    return (region > 0) & (feature_mask(shape, lm68, grow=0.1) == 0)
+
+
+def laplacian_variance(image: np.ndarray, where: np.ndarray) -> float:
+    """Variance of the Laplacian of the grey image inside ``where``: the fine-detail (sharpness) measure."""
+    import cv2
+
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return float(cv2.Laplacian(grey, cv2.CV_32F)[where].var()) if where.any() else 0.0
+
+
+def match_skin_detail(image: np.ndarray, lm68: np.ndarray, target: float, max_gain: float = 2.5) -> np.ndarray:
+    """Raise the finest skin detail (about a pixel) until its Laplacian variance reaches ``target`` (the
+    contributors' own, measured at the same framing): every warp and resample of the morph softens it a little.
+    Never lowers it, never more than ``max_gain``."""
+    import cv2
+
+    skin = skin_region(image.shape[:2], lm68)
+    current = laplacian_variance(image, skin)
+    if current <= 0 or current >= target:
+        return image
+    gain = min(max_gain, float(np.sqrt(target / current)))
+    f = image.astype(np.float32)
+    fine = f - cv2.GaussianBlur(f, (0, 0), 1.0)
+    where = feather(skin.astype(np.uint8) * 255, face_axes(lm68)[2] * 0.03)[..., None]
+    return np.clip(f + (gain - 1.0) * fine * where + 0.5, 0, 255).astype(np.uint8)
 
 
 def embedding_of_aligned(image: np.ndarray, lm68: np.ndarray) -> np.ndarray:

@@ -21,6 +21,8 @@ EDITS = (
     "jaw_width",
     "face_length",
     "brow_height",
+    "lower_face",
+    "face_scale",
 )
 _BROW_L, _BROW_R = list(range(17, 22)), list(range(22, 27))
 _MOUTH = MOUTH_OUTER + MOUTH_INNER
@@ -68,6 +70,16 @@ def apply_edits(lm68: np.ndarray, edits: dict[str, float]) -> np.ndarray:
             lm[below, 1] = eye_y + (lm[below, 1] - eye_y) * (1 + s)
         elif name == "brow_height":
             lm[_BROW_L + _BROW_R, 1] -= s * iod
+        elif name == "lower_face":
+            # Mouth, chin and lower jaw towards the base of the nose (subnasale): a shorter lower face.
+            sub_y = lm[33, 1]
+            below = lm[:, 1] > sub_y
+            lm[below, 1] = sub_y + (lm[below, 1] - sub_y) * (1 + s)
+        elif name == "face_scale":
+            # The whole face about a point on the hairline: smaller in the head, with a higher forehead.
+            height = lm[8, 1] - eye_y
+            anchor = np.array([centre_x, eye_y - 0.8 * height])
+            lm = anchor + (lm - anchor) * (1 + s)
     return lm
 
 
@@ -86,5 +98,5 @@ def novelty_edits(seed: int, magnitude: float) -> dict[str, float]:
         "face_length": 0.6,
         "brow_height": 0.5,
     }
-    signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=len(EDITS))
-    return {name: float(sign * magnitude * spread[name]) for name, sign in zip(EDITS, signs)}
+    signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=len(spread))
+    return {name: float(sign * magnitude * spread[name]) for name, sign in zip(spread, signs)}

@@ -8,8 +8,9 @@ with StyleGAN2 and resize to ``size``. An illustration, not a genetic prediction
 
 Inputs: ``parent_a``, ``parent_b``. Params as the classical engine: ``weight_a`` (0..1, default 0.5),
 ``sex`` (girl | boy), ``size`` (256 | 512 | 1024, default 1024), ``min_face_size``, ``max_yaw``;
-plus ``seed`` (accepted, unused: the result is deterministic) and ``age`` (override of the age
-strength, -10..10). Needs the ``age`` and ``gender`` direction files (``GASANG_DIRECTIONS_DIR``);
+``age_band`` (3-6 | 7-12: ``CHILD_AGE`` or ``OLDER_CHILD_SHARE`` of it); plus ``seed`` (accepted, unused:
+the result is deterministic) and ``age`` (override of the age strength, -10..10).
+Needs the ``age`` and ``gender`` direction files (``GASANG_DIRECTIONS_DIR``);
 ``pick_engine`` only chooses this engine when they are there. Metadata holds the dlib distances of
 the child to both parents (None when no face is detected in the result).
 Codes: ``no_face``, ``face_too_small``, ``face_turned``, ``bad_parameter``.
@@ -37,8 +38,9 @@ ENGINE = "neural-psp-stylegan2"
 VERSION = "neural-psp-stylegan2-1.0"
 REQUIRED_MODELS = ("psp_encoder", "stylegan2")
 REQUIRED_DIRECTIONS = ("age", "gender")
-PARAMS = {"weight_a", "sex", "size", "min_face_size", "max_yaw", "seed", "age"}
+PARAMS = {"weight_a", "sex", "size", "min_face_size", "max_yaw", "seed", "age", "age_band"}
 CHILD_AGE = -3.0
+OLDER_CHILD_SHARE = 0.6  # age band 7-12 moves 60 % as far along the age direction as 3-6
 SEX_STRENGTH = 1.5
 MIN_PARENT_FACE = MIN_GALLERY_FACE
 
@@ -47,8 +49,8 @@ def run(inputs: dict[str, np.ndarray], params: dict[str, Any] | None = None) -> 
     """Blend both parents' codes, make the result a child, synthesise; see the module doc."""
     from gpu_worker.face.embed import embedding
 
-    params, images, weight_a, sex, size = parse(inputs, params, PARAMS)
-    age = params.get("age", CHILD_AGE)
+    params, images, weight_a, sex, size, age_band = parse(inputs, params, PARAMS)
+    age = params.get("age", CHILD_AGE if age_band == "3-6" else CHILD_AGE * OLDER_CHILD_SHARE)
     if isinstance(age, bool) or not isinstance(age, int | float) or abs(age) > directions.MAX_STRENGTH:
         raise FaceEngineError("bad_parameter", f"age must be a number in [-10, 10], got {age!r}")
     session = common.start(REQUIRED_MODELS)
@@ -77,7 +79,7 @@ def run(inputs: dict[str, np.ndarray], params: dict[str, Any] | None = None) -> 
         dists = latents.identity_distances(image, refs)
     metadata = session.metadata(ENGINE, VERSION)
     metadata.update(
-        size=size, sex=sex, weight_a=weight_a, directions=directions.describe(edits),
+        size=size, sex=sex, age_band=age_band, weight_a=weight_a, directions=directions.describe(edits),
         faces=[f.to_dict() for f in faces],
         distances=dict(zip(INPUTS, dists)) if dists is not None else {k: None for k in INPUTS},
         timings=timer.timings,
