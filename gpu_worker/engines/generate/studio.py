@@ -93,10 +93,11 @@ def person_alpha(image: np.ndarray, lm68: np.ndarray, inside: np.ndarray) -> np.
         mask = mask * joined
     alpha = np.clip((mask - 0.3) / 0.5, 0, 1)
     # The face itself and any hole the segmentation leaves inside the person are always the person.
-    solid = (alpha > 0.5).astype(np.uint8)
-    flood = solid.copy()
-    cv2.floodFill(flood, np.zeros((size + 2, size + 2), np.uint8), (0, 0), 2)
-    holes = (flood == 0).astype(np.float32)
+    # Background is what connects to the border through non-person pixels (a one-pixel frame of background is
+    # added so the flood starts from background even where the person touches the corner).
+    flood = np.pad((alpha > 0.5).astype(np.uint8), 1)
+    cv2.floodFill(flood, np.zeros((size + 4, size + 4), np.uint8), (0, 0), 2)
+    holes = (flood[1:-1, 1:-1] == 0).astype(np.float32)
     face = np.zeros((size, size), np.uint8)
     cv2.fillPoly(face, [outline_polygon(dense_points(lm68))], 255)
     alpha = np.maximum(alpha, np.maximum(holes, feather(face, size / 100)))
