@@ -142,3 +142,15 @@ def test_second_generation_refuses_an_unknown_age_band():
     with pytest.raises(FaceEngineError) as exc:
         second_generation.run({"parent_a": grace_hopper(), "parent_b": astronaut()}, {"age_band": "30-40"})
     assert exc.value.code == "bad_parameter"
+
+
+
+def test_holes_in_the_person_are_filled_but_the_background_stays_background_when_the_person_fills_a_corner():
+    from gpu_worker.engines.generate.studio import enclosed
+
+    person = np.zeros((40, 40), bool)
+    person[:30, :30] = True  # a shoulder filling the top-left corner
+    person[10:15, 10:15] = False  # a hole the segmentation left inside it
+    holes = enclosed(person)
+    assert holes[10:15, 10:15].all()
+    assert not holes[30:, :].any() and not holes[:, 30:].any()

@@ -74,6 +74,18 @@ def backdrop(size: int, colour: tuple[int, int, int], seed: int, head_centre: tu
     return np.clip(paper + grain[..., None], 0, 255).astype(np.uint8)
 
 
+def enclosed(person: np.ndarray) -> np.ndarray:
+    """Pixels that are not ``person`` but that the person surrounds (holes): background is what reaches the border
+    through non-person pixels. A frame of background is added first, so the flood starts from background even
+    where the person touches the corner."""
+    import cv2
+
+    h, w = person.shape
+    flood = np.pad(person.astype(np.uint8), 1)
+    cv2.floodFill(flood, np.zeros((h + 4, w + 4), np.uint8), (0, 0), 2)
+    return flood[1:-1, 1:-1] == 0
+
+
 def person_alpha(image: np.ndarray, lm68: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """Soft alpha of the person joined to the face, only where the image is real photo."""
     import cv2
@@ -93,11 +105,7 @@ def person_alpha(image: np.ndarray, lm68: np.ndarray, inside: np.ndarray) -> np.
         mask = mask * joined
     alpha = np.clip((mask - 0.3) / 0.5, 0, 1)
     # The face itself and any hole the segmentation leaves inside the person are always the person.
-    # Background is what connects to the border through non-person pixels (a one-pixel frame of background is
-    # added so the flood starts from background even where the person touches the corner).
-    flood = np.pad((alpha > 0.5).astype(np.uint8), 1)
-    cv2.floodFill(flood, np.zeros((size + 4, size + 4), np.uint8), (0, 0), 2)
-    holes = (flood[1:-1, 1:-1] == 0).astype(np.float32)
+    holes = enclosed(alpha > 0.5).astype(np.float32)
     face = np.zeros((size, size), np.uint8)
     cv2.fillPoly(face, [outline_polygon(dense_points(lm68))], 255)
     alpha = np.maximum(alpha, np.maximum(holes, feather(face, size / 100)))
