@@ -23,6 +23,7 @@ from gpu_worker.face.mask import face_mask, feature_mask
 from gpu_worker.face.mesh import (
     N_FOREHEAD,
     N_RING,
+    affine_maps,
     dense_points,
     face_axes,
     outline_polygon,
@@ -88,13 +89,16 @@ def mesh(lm68: np.ndarray, size: int) -> np.ndarray:
 
 
 def morph(
-    faces: list[AlignedFace], weights: np.ndarray, target_lm: np.ndarray | None = None, base: int | None = None
+    faces: list[AlignedFace], weights: np.ndarray, target_lm: np.ndarray | None = None, base: int | None = None,
+    frame_follows: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Morph ``faces`` with ``weights`` (non-negative, summing to 1). Returns (image, landmarks, where the image
     shows the framing contributor's real photo: 255, not the padding beyond its edges).
 
     ``target_lm`` overrides the weighted-mean shape (second_generation applies its child prior); ``base`` picks
-    the contributor whose hair, neck and background frame the face (default: the heaviest).
+    the contributor whose hair, neck and background frame the face (default: the heaviest). ``frame_follows``: the
+    ring around the face moves with the new shape (a child's much shorter face: the neck and collar come up with the
+    chin instead of the old chin being stretched down to them).
     """
     import cv2
 
@@ -105,11 +109,23 @@ def morph(
     # the backdrop, and moving the ring with the new jaw would bend them.
     base_index = int(np.argmax(weights)) if base is None else base
     ring = slice(len(lm) + N_FOREHEAD, len(lm) + N_FOREHEAD + N_RING)
-    dst[ring] = mesh(faces[base_index].lm68, size)[ring]
+    if not frame_follows:
+        dst[ring] = mesh(faces[base_index].lm68, size)[ring]
     tris = triangulate(dst)
+
+    def source_mesh(f: AlignedFace) -> np.ndarray:
+        src = mesh(f.lm68, size)
+        if frame_follows:
+            # Below the chin the picture comes up with it as one piece: the crop's lower border samples as far
+            # below as the chin moved up (beyond the photo there: marked by ``inside``, left to the backdrop).
+            border = slice(len(lm) + N_FOREHEAD + N_RING, None)
+            below = src[border, 1] > f.lm68[8, 1]
+            src[border] = np.where(below[:, None], src[border] + [0.0, f.lm68[8, 1] - lm[8, 1]], src[border])
+        return src
+
     warped, visible = [], []
     for f in faces:
-        src = mesh(f.lm68, size)
+        src = source_mesh(f)
         warped.append(piecewise_affine(f.image, src, dst, (size, size), tris)[0])
         # Where a contributor's face is hidden (hat, fringe, frames) the others supply the pixels.
         own_mask, _ = face_mask(f.image, f.lm68)
@@ -133,8 +149,9 @@ def morph(
     face_region = np.zeros((size, size), np.uint8)
     cv2.fillPoly(face_region, [outline_polygon(dense_points(lm))], 255)
     alpha = feather(face_region, face_axes(lm)[2] * 0.05)
-    inside = piecewise_affine(faces[base_index].inside, mesh(faces[base_index].lm68, size), dst, (size, size), tris)
-    return pyramid_blend(blend, base, alpha), lm, np.maximum(inside[0], face_region)
+    map_x, map_y, _ = affine_maps(source_mesh(faces[base_index]), dst, (size, size), tris)
+    inside = cv2.remap(faces[base_index].inside, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+    return pyramid_blend(blend, base, alpha), lm, np.maximum(inside, face_region)
 
 
 def _keep_skin_detail(blend: np.ndarray, warped: list[np.ndarray], shares: list[np.ndarray], lm: np.ndarray):

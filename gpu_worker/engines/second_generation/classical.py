@@ -135,7 +135,7 @@ def run(inputs: dict[str, np.ndarray], params: dict[str, Any] | None = None) -> 
         lm = apply_edits(mixed, child_edits(sex, age_band))
         # The face's texture leans less than its shape: a child takes colouring from both parents.
         texture = 0.5 + TEXTURE_LEAN * (weights - 0.5)
-        image, _, inside = morph(aligned, texture, target_lm=lm, base=int(np.argmax(weights)))
+        image, _, inside = morph(aligned, texture, target_lm=lm, base=int(np.argmax(weights)), frame_follows=True)
         image = child_skin(image, lm)
         image = natural_lips(image, lm, LIP_COLOUR_KEEP[age_band])
     with timer.stage("studio"):
