@@ -60,13 +60,14 @@ PLANS: dict[str, list[Stage]] = {
         ),
     ],
     "generate_face": [
-        Stage("generate", {"face_*": "contributors"}, lambda p: {k: p[k] for k in ("seed", "weights") if k in p})
+        Stage("generate", {"face_*": "contributors"},
+              lambda p: {k: p[k] for k in ("seed", "weights", "backdrop") if k in p})
     ],
     "second_generation": [
         Stage(
             "second_generation",
             {"parent_a": "parent_a", "parent_b": "parent_b"},
-            lambda p: {k: p[k] for k in ("sex", "weight_a") if k in p},
+            lambda p: {k: p[k] for k in ("sex", "weight_a", "age_band") if k in p},
         )
     ],
 }

@@ -64,6 +64,20 @@ def test_a_generated_face_reports_its_screening_and_a_faulty_contributor_is_name
     assert exc.value.input == "face_1"
 
 
+def test_every_documented_parameter_reaches_its_engine():
+    tom = read_image(shared_photo("Tom_Cruise_avp_2014_4.jpg"))
+
+    child = run_pipeline("second_generation", {"parent_a": tom, "parent_b": astronaut()},
+                         {"age_band": "7-12", "sex": "boy", "weight_a": 0.7}).metrics["stages"][0]
+    face = run_pipeline("generate_face", {"contributors": [tom, grace_hopper(), astronaut()]},
+                        {"seed": 1, "backdrop": "edgy"})
+
+    assert (child["age_band"], child["sex"], child["weight_a"]) == ("7-12", "boy", 0.7)
+    assert face.metrics["stages"][0]["seed"] == 1
+    corner = np.asarray(Image.open(io.BytesIO(face.png)).convert("RGB"))[:40, :40].reshape(-1, 3).mean(0)
+    assert corner.mean() < 120  # the edgy studio paper, not the neutral light grey
+
+
 def test_second_generation_from_two_parents():
     tom = read_image(shared_photo("Tom_Cruise_avp_2014_4.jpg"))
 
