@@ -29,7 +29,11 @@ class InputField:
 
 
 INPUTS: dict[str, dict[str, InputField]] = {
-    JobKind.GENERATE_FACE: {"preset": InputField("preset", False), "faces": InputField("faces", False)},
+    JobKind.GENERATE_FACE: {
+        "preset": InputField("preset", False),
+        "faces": InputField("faces", False),
+        "reference_face": InputField("face", False),
+    },
     JobKind.SWAP: {"face": InputField("face"), "product_shot": InputField("shot")},
     JobKind.RESTORE: {"product_shot": InputField("shot")},
     JobKind.MAKEUP: {"product_shot": InputField("shot"), "reference_face": InputField("face")},
@@ -158,13 +162,13 @@ def resolve(store: Store, kind: str, inputs: Any, params: dict, consent: dict | 
         keys.update(_source_keys(store, inputs["face"]))
     if kind in (JobKind.SWAP, JobKind.RESTORE, JobKind.MAKEUP, JobKind.PIPELINE):
         keys["target"] = _shot_key(store, inputs["product_shot"], "product_shot")
-    if kind in (JobKind.MAKEUP, JobKind.PIPELINE):
+    if kind in (JobKind.MAKEUP, JobKind.PIPELINE, JobKind.GENERATE_FACE):
         reference = inputs.get("reference_face") or (preset.params.get("makeup_face_id") if preset else None)
         if reference not in (None, ""):
             keys["reference"] = _face_key(store, reference, "reference_face")
-    if kind == JobKind.PIPELINE and preset is not None:
+    if kind in (JobKind.PIPELINE, JobKind.GENERATE_FACE) and preset is not None:
         for name in ("restore_strength", "makeup_strength"):
-            if preset.params.get(name) is not None:
+            if name in PARAMS[kind] and preset.params.get(name) is not None:
                 params.setdefault(name, preset.params[name])
     if kind == JobKind.SECOND_GENERATION:
         keys.update(_parent_keys(store, inputs, consent or {}))

@@ -61,7 +61,11 @@ PLANS: dict[str, list[Stage]] = {
     ],
     "generate_face": [
         Stage("generate", {"face_*": "contributors"},
-              lambda p: {k: p[k] for k in ("seed", "weights", "backdrop") if k in p})
+              lambda p: {k: p[k] for k in ("seed", "weights", "backdrop") if k in p}),
+        # A preset's makeup look on the new face (its reference face), when the job has one.
+        Stage("makeup", {"target": PREVIOUS, "reference": "reference"},
+              lambda p: {"strength": p.get("makeup_strength", param_default("generate_face", "makeup_strength"))},
+              optional_role="reference"),
     ],
     "second_generation": [
         Stage(

@@ -201,6 +201,7 @@ JOB_PARAMS: dict[str, dict[str, Param]] = {
         "weights": Param("weights", "each contributor's share, in the order of the faces (normalised)"),
         "backdrop": Param("choice", "studio paper colour, by style (a preset's style tag; empty: neutral grey)",
                           choices=(*BACKDROP_STYLES, None)),
+        "makeup_strength": _strength("makeup from the reference face (a preset's), when one is given", 0.5),
     },
     "swap": {
         "face_index": _FACE_INDEX,

@@ -88,6 +88,22 @@ def test_valid_parameters_are_accepted_and_sent_to_the_worker_unchanged(client, 
     assert OutboxMessage.objects.get().payload["params"] == {"seed": 7, "weights": [1, 2, 0.5]}
 
 
+def test_a_preset_gives_the_new_face_its_style_colour_and_makeup_look(client, owner):
+    from catalog.models import StylePreset
+
+    faces = [private_face(owner.store, key=f"stores/{owner.store.pk}/faces/{n}.png").pk for n in range(3)]
+    look = private_face(owner.store, key=f"stores/{owner.store.pk}/faces/look.png")
+    preset = StylePreset.objects.create(store=owner.store, name="퇴폐적인", params={
+        "face_ids": faces, "face_tags": ["edgy"], "makeup_face_id": look.pk, "makeup_strength": 0.8})
+
+    response = create(client, {"kind": "generate_face", "inputs": {"preset": preset.pk}, "params": {"seed": 2}})
+
+    assert response.status_code == 201, response.content
+    spec = OutboxMessage.objects.get().payload
+    assert spec["params"] == {"seed": 2, "backdrop": "edgy", "makeup_strength": 0.8}
+    assert spec["inputs"]["reference"] == look.image and len(spec["inputs"]["contributors"]) == 3
+
+
 def test_more_contributor_faces_than_the_engine_blends_are_refused(client, owner):
     faces = [private_face(owner.store).pk for _ in range(MAX_CONTRIBUTORS + 1)]
 

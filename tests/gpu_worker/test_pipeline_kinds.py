@@ -74,6 +74,10 @@ def test_every_documented_parameter_reaches_its_engine():
 
     assert (child["age_band"], child["sex"], child["weight_a"]) == ("7-12", "boy", 0.7)
     assert face.metrics["stages"][0]["seed"] == 1
+    made_up = run_pipeline("generate_face", {"contributors": [tom, grace_hopper(), astronaut()],
+                                             "reference": read_image(shared_photo("Tom_Cruise_avp_2014_4.jpg"))},
+                           {"makeup_strength": 0.8}).metrics
+    assert [s["engine"] for s in made_up["stages"]] == ["generate", "makeup"] and made_up["screening"]["passed"]
     corner = np.asarray(Image.open(io.BytesIO(face.png)).convert("RGB"))[:40, :40].reshape(-1, 3).mean(0)
     assert corner.mean() < 120  # the edgy studio paper, not the neutral light grey
 
