@@ -42,6 +42,7 @@ from gpu_worker.engines.base import (
 from gpu_worker.engines.generate.morph import (
     AlignedFace,
     analyze_contributors,
+    contributor_face,
     embedding_of_aligned,
     laplacian_variance,
     match_skin_detail,
@@ -112,23 +113,24 @@ def usable_contributors(
     images: dict[str, np.ndarray], keys: list[str], params: dict[str, Any], size: int, timer: Timer
 ) -> tuple[list[str], list[dict], tuple]:
     """(the keys used, the skipped ones with their reasons, ``analyze_contributors``' result for the used)."""
-    used, skipped = [], []
+    used, faces, skipped = [], [], []
     first_error: FaceEngineError | None = None
-    for key in keys:
-        try:
-            analyze_contributors(images, [key], params, 256, timer)
-        except FaceEngineError as exc:
-            if exc.code not in ("no_face", "face_too_small", "face_turned"):
-                raise
-            exc.input = key
-            first_error = first_error or exc
-            skipped.append({"input": key, "code": exc.code, "message": exc.message})
-        else:
-            used.append(key)
+    with timer.stage("analyze"):
+        for key in keys:
+            try:
+                faces.append(contributor_face(images[key], key, params))
+            except FaceEngineError as exc:
+                if exc.code not in ("no_face", "face_too_small", "face_turned"):
+                    raise
+                exc.input = key
+                first_error = first_error or exc
+                skipped.append({"input": key, "code": exc.code, "message": exc.message})
+            else:
+                used.append(key)
     if len(used) < MIN_CONTRIBUTORS:
         assert first_error is not None
         raise first_error
-    return used, skipped, analyze_contributors(images, used, params, size, timer)
+    return used, skipped, analyze_contributors(images, used, params, size, timer, faces=faces)
 
 
 def run(inputs: dict[str, np.ndarray], params: dict[str, Any] | None = None) -> EngineResult:

@@ -54,20 +54,24 @@ def align_all(images: list[np.ndarray], faces: list[Face], size: int) -> list[Al
     return out
 
 
-def analyze_contributors(
-    images: dict[str, np.ndarray], keys: Sequence[str], params: dict[str, Any], size: int, timer: Timer
-) -> tuple[list[Face], list[np.ndarray], list[AlignedFace]]:
-    """(faces, dlib embeddings, FFHQ-aligned crops at ``size``) of the contributor photos ``keys``: each one's
-    chosen face, at least ``MIN_GALLERY_FACE`` px (or ``min_face_size`` when larger)."""
+def contributor_face(image: np.ndarray, key: str, params: dict[str, Any]) -> Face:
+    """The contributor photo's chosen face, at least ``MIN_GALLERY_FACE`` px (or ``min_face_size`` when larger)."""
     from gpu_worker.engines.common import find_face
     from gpu_worker.engines.generate.params import MIN_GALLERY_FACE
+
+    return find_face(image, key, params, min_size=max(MIN_GALLERY_FACE, params.get("min_face_size", 0)))
+
+
+def analyze_contributors(
+    images: dict[str, np.ndarray], keys: Sequence[str], params: dict[str, Any], size: int, timer: Timer,
+    faces: list[Face] | None = None,
+) -> tuple[list[Face], list[np.ndarray], list[AlignedFace]]:
+    """(faces, dlib embeddings, FFHQ-aligned crops at ``size``) of the contributor photos ``keys``
+    (``contributor_face`` of each, unless their ``faces`` were already found)."""
     from gpu_worker.face.embed import embedding
 
     with timer.stage("analyze"):
-        faces = [
-            find_face(images[k], k, params, min_size=max(MIN_GALLERY_FACE, params.get("min_face_size", 0)))
-            for k in keys
-        ]
+        faces = faces if faces is not None else [contributor_face(images[k], k, params) for k in keys]
         refs = [embedding(images[k], f) for k, f in zip(keys, faces)]
     with timer.stage("align"):
         aligned = align_all([images[k] for k in keys], faces, size)
