@@ -10,8 +10,9 @@ import math
 from typing import Any
 
 from generation.models import Job
+from gpu_worker import spec
 
-RESEMBLANCE_TIE = 0.03  # distance differences below this are within the descriptor's noise for one photo
+RESEMBLANCE_TIE = spec.RESEMBLANCE_TIE  # the worker's own rule (gpu_worker/spec.py), so both tiers agree
 
 
 def _number(value: Any) -> float | None:

@@ -140,6 +140,9 @@ MAX_SEED = 2**31 - 1
 # 37 candidates the engine had accepted. That the 0.6 of issue 16 let a near-copy through was one contributor
 # dominating the blend, now capped (generate WEIGHT_LIMIT).
 NOT_A_REAL_PERSON_MARGIN = 0.6
+# A second-generation child whose descriptor distances to the two parents differ by less than this resembles both
+# (within the descriptor's noise for one photo); the worker's ``resemblance`` and the web tier's words use it.
+RESEMBLANCE_TIE = 0.03
 BACKDROP_STYLES = ("elegant", "innocent", "graceful", "edgy", "fresh")  # generated faces' studio paper colours
 MIN_CONTRIBUTORS = 3  # generate_face blends at least three faces ...
 MAX_CONTRIBUTORS = 12  # ... and at most this many

@@ -8,6 +8,7 @@ import numpy as np
 
 from gpu_worker.engines.base import check_params, choice, require_inputs, unit_float
 from gpu_worker.engines.generate.params import parse_size
+from gpu_worker.spec import RESEMBLANCE_TIE
 
 INPUTS = ("parent_a", "parent_b")
 AGE_BANDS = ("3-6", "7-12")
@@ -26,7 +27,7 @@ def parse(
     return params, images, weight_a, sex, parse_size(params), age_band
 
 
-def resemblance(distances: dict[str, float], tie: float = 0.03) -> dict[str, Any]:
+def resemblance(distances: dict[str, float], tie: float = RESEMBLANCE_TIE) -> dict[str, Any]:
     """Which parent the child is nearer to (``"both"`` within ``tie``), with the distances behind it."""
     a, b = distances["parent_a"], distances["parent_b"]
     nearer = "both" if abs(a - b) < tie else ("parent_a" if a < b else "parent_b")
