@@ -24,7 +24,7 @@ from accounts.tenancy import StoreScopedViewSet
 from catalog.apis import UPLOAD_ERRORS, ImageUploadMixin
 from core import objectstore
 from core.query_params import validated_query
-from generation import parents, services, waiting, webhooks
+from generation import parents, selectors, services, waiting, webhooks
 from generation.models import Batch, Job, JobState, ParentPhoto, WebhookDelivery, WebhookEndpoint
 from generation.serializers import (
     BatchCreateSerializer,
@@ -147,9 +147,8 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScoped
         done = batch.jobs.filter(state=JobState.SUCCEEDED).order_by("created_at")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-            for number, job in enumerate(done, start=1):
-                for name, key in job.outputs.items():
-                    archive.writestr(f"{number:03d}-{job.pk}-{name}.png", objectstore.get_bytes(key))
+            for entry, key in selectors.batch_result_files(batch=batch, jobs=done):
+                archive.writestr(entry, objectstore.get_bytes(key))
         response = HttpResponse(buffer.getvalue(), content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="gasang-batch-{batch.pk}.zip"'
         return response

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.db.models import QuerySet
 
@@ -80,3 +81,29 @@ def job_parent_photos(*, store: Store, job: Job) -> dict[str, ParentPhoto]:
     wanted = [int(v) for v in ids.values() if str(v).isdigit()]
     found = {photo.pk: photo for photo in store_parent_photos(store=store).filter(pk__in=wanted)} if wanted else {}
     return {role: found[int(v)] for role, v in ids.items() if str(v).isdigit() and int(v) in found}
+
+
+def batch_result_files(*, batch: Batch, jobs: Iterable[Job]) -> list[tuple[str, str]]:
+    """(zip entry name, storage key) for each result, named after its product shot: ``look-front-gasang.png``.
+
+    A seller matches results to products by file name; names repeat when shots share one, so later ones get
+    ``-2``, ``-3``.
+    """
+    from catalog.models import ProductShot
+
+    jobs = list(jobs)
+    shot_ids = {job.inputs.get("product_shot") for job in jobs} - {None}
+    shot_names = dict(ProductShot.objects.filter(store=batch.store, pk__in=shot_ids)
+                      .values_list("pk", "original_filename"))
+    files, used = [], set()
+    for job in jobs:
+        stem = Path(shot_names.get(job.inputs.get("product_shot")) or f"{job.kind}-{job.pk}").stem or str(job.pk)
+        for output, key in job.outputs.items():
+            base = f"{stem}-gasang" if output == "image" else f"{stem}-gasang-{output}"
+            entry, copy = f"{base}.png", 1
+            while entry in used:
+                copy += 1
+                entry = f"{base}-{copy}.png"
+            used.add(entry)
+            files.append((entry, key))
+    return files

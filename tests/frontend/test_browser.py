@@ -117,7 +117,7 @@ def test_seller_uploads_two_shots_runs_the_pipeline_and_downloads_the_zip(page, 
         page.locator("#download-zip").click()
     archive = zipfile.ZipFile(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     names = archive.namelist()
-    assert len(names) == 2 and all(n.endswith(".png") for n in names)
+    assert sorted(names) == ["look-front-gasang.png", "look-mirror-gasang.png"]  # matched to the product by name
 
     # Second generation: both parents uploaded on the page, each consent required, then the result says which
     # parent the child resembles more, with the distances.
