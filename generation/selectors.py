@@ -13,6 +13,7 @@ from pathlib import Path
 from django.db.models import QuerySet
 
 from accounts.models import Store
+from catalog import selectors as catalog
 from generation.models import Batch, Job, JobKind, ParentPhoto, WebhookDelivery, WebhookEndpoint
 
 
@@ -89,11 +90,9 @@ def batch_result_files(*, batch: Batch, jobs: Iterable[Job]) -> list[tuple[str, 
     A seller matches results to products by file name; names repeat when shots share one, so later ones get
     ``-2``, ``-3``.
     """
-    from catalog.models import ProductShot
-
     jobs = list(jobs)
     shot_ids = {job.inputs.get("product_shot") for job in jobs} - {None}
-    shot_names = dict(ProductShot.objects.filter(store=batch.store, pk__in=shot_ids)
+    shot_names = dict(catalog.store_product_shots(store=batch.store).filter(pk__in=shot_ids)
                       .values_list("pk", "original_filename"))
     files, used = [], set()
     for job in jobs:
