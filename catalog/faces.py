@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
@@ -25,6 +26,8 @@ from catalog.selectors import faces_kept_from_jobs, store_faces, store_presets
 from catalog.tags import clean_tags
 from core import objectstore
 
+CONSENT_CLOCK_SKEW = timedelta(minutes=5)  # a client clock a little ahead is not a consent from the future
+
 
 def _face_key(store: Store | None, ext: str) -> str:
     prefix = f"stores/{store.pk}/faces" if store is not None else "gallery/faces"
@@ -33,19 +36,23 @@ def _face_key(store: Store | None, ext: str) -> str:
 
 def face_upload(
     *, store: Store | None, created_by: User | None, file: BinaryIO, consent_given_by: str, consent_purpose: str,
-    tags: list[str] | None = None, name: str = "",
+    tags: list[str] | None = None, name: str = "", consent_given_at: datetime | None = None,
 ) -> ModelFace:
-    """Store a photo of a real person as a face, with the consent attestation (who, for what; when = now).
+    """Store a photo of a real person as a face, with the consent attestation (who, for what, and when:
+    ``consent_given_at``, now when not given).
 
     ``store=None`` adds a public gallery face, pending curation. Raises ValidationError without both
-    consent fields, ``ImageRejected`` for a bad image.
+    consent fields or with a consent date in the future, ``ImageRejected`` for a bad image.
     """
     consent_given_by, consent_purpose = (consent_given_by or "").strip(), (consent_purpose or "").strip()
+    now = timezone.now()
     missing = {}
     if not consent_given_by:
         missing["consent_given_by"] = _("Say who gave consent to use this face (the person's name).")
     if not consent_purpose:
         missing["consent_purpose"] = _("Say what the person consented to (e.g. “virtual model for our store photos”).")
+    if consent_given_at is not None and consent_given_at > now + CONSENT_CLOCK_SKEW:
+        missing["consent_given_at"] = _("The consent date cannot be in the future. Enter the day the person agreed.")
     if missing:
         raise ValidationError(missing)
     tags = clean_tags(tags)
@@ -58,7 +65,7 @@ def face_upload(
                 store=store, name=name.strip(), image=key, source=ModelFace.Source.UPLOADED, tags=tags,
                 curation=ModelFace.Curation.PRIVATE if store is not None else ModelFace.Curation.PENDING,
                 consent_given_by=consent_given_by, consent_purpose=consent_purpose,
-                consent_given_at=timezone.now(), created_by=created_by,
+                consent_given_at=consent_given_at or now, created_by=created_by,
             )
             face.full_clean()
             face.save()
@@ -160,7 +167,11 @@ CURATION_ACTIONS = {  # action -> (states it may start from, resulting state)
     "approve": ((ModelFace.Curation.PENDING,), ModelFace.Curation.APPROVED),
     "reject": ((ModelFace.Curation.PENDING,), ModelFace.Curation.REJECTED),
     "publish": ((ModelFace.Curation.APPROVED,), ModelFace.Curation.PUBLISHED),
+    "approve_publish": ((ModelFace.Curation.PENDING,), ModelFace.Curation.PUBLISHED),
 }
+# Actions made of others, run in order in one transaction: the face passes through every state of the two-step
+# review, so what is recorded (who, when, the public copy of a store submission) is what the two steps record.
+CURATION_STEPS = {"approve_publish": ("approve", "publish")}
 
 
 def _publish_store_submission(face: ModelFace, curator: User) -> ModelFace:
@@ -183,19 +194,29 @@ def _publish_store_submission(face: ModelFace, curator: User) -> ModelFace:
 
 @transaction.atomic
 def face_curate(*, face: ModelFace, action: str, curator: User) -> ModelFace:
-    """Staff review: pending → approved | rejected, approved → published. Records who and when.
+    """Staff review: pending → approved | rejected, approved → published, or pending → published in one step
+    (``approve_publish``: approve, then publish). Records who and when.
 
-    Raises ValidationError on an unknown action or a transition the state machine forbids.
+    Raises ValidationError on an unknown action or a transition the state machine forbids; a refused step of
+    ``approve_publish`` leaves the face as it was.
     """
     if action not in CURATION_ACTIONS:
         raise ValidationError(_("Unknown curation action “%(action)s”.") % {"action": action})
-    sources, target = CURATION_ACTIONS[action]
+    sources, _target = CURATION_ACTIONS[action]
     face = ModelFace.objects.select_for_update().get(pk=face.pk)
     if face.curation not in sources:
         raise ValidationError(
             _("Cannot %(action)s a face that is %(state)s.")
             % {"action": action, "state": face.get_curation_display().lower()}
         )
+    for step in CURATION_STEPS.get(action, (action,)):
+        face = _curation_step(face, step, curator)
+    return face
+
+
+def _curation_step(face: ModelFace, action: str, curator: User) -> ModelFace:
+    """One transition of the locked ``face``, already checked to be allowed."""
+    target = CURATION_ACTIONS[action][1]
     face.curation, face.curated_by, face.curated_at = target, curator, timezone.now()
     face.save(update_fields=["curation", "curated_by", "curated_at"])
     if target == ModelFace.Curation.PUBLISHED and face.store_id is not None:

@@ -58,7 +58,9 @@ class ProductShot(models.Model):
     sha256 = models.CharField(max_length=64, blank=True)
     faces = models.JSONField(default=list, blank=True, help_text="[{'box': [x, y, w, h], 'score': float}, ...]")
     faces_state = models.CharField(max_length=10, choices=FacesState.choices, default=FacesState.PENDING)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # blank: an operator's import (manage.py import_shots) has no user; SET_NULL when the user is deleted
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -73,7 +75,7 @@ class ProductShot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.original_filename or f"shot {self.pk}"
+        return self.original_filename or str(_("Product shot %(id)s") % {"id": self.pk})
 
 
 class DirectUpload(models.Model):
@@ -137,7 +139,9 @@ class ModelFace(models.Model):
     asset_summary = models.JSONField(default=dict, blank=True, help_text="what the worker found (JSON)")
     # A kept candidate's "not a real person" screening (generation/screening.py), shown to the curator.
     screening = models.JSONField(default=dict, blank=True, help_text="the kept candidate's screening (JSON)")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # blank: an operator's import (manage.py import_faces) has no user; SET_NULL when the user is deleted
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

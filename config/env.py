@@ -43,6 +43,8 @@ def _rate(name: str, default: str) -> str | None:
 @dataclass(frozen=True)
 class Environment:
     var_dir: Path = field(default_factory=lambda: Path(os.environ.get("GASANG_VAR_DIR", BASE_DIR / "var")))
+    demo_photos_dir: Path = field(default_factory=lambda: Path(
+        os.environ.get("GASANG_DEMO_PHOTOS", BASE_DIR.parent / "shared" / "testdata")))
     secret_key: str = field(default_factory=lambda: os.environ.get("SECRET_KEY", ""))
     debug: bool = field(default_factory=lambda: _bool("DEBUG", False))
     allowed_hosts: list[str] = field(default_factory=lambda: _list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]"))

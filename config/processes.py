@@ -35,3 +35,9 @@ def webhooks_worker(node: str, concurrency: int = 8) -> list[str]:
 
 def outbox_relay(*options: str) -> list[str]:
     return [PYTHON, "manage.py", "relay_outbox", *options]
+
+
+def prepare_var_dir(var_dir) -> None:
+    """The folders embedded mode writes to: the filesystem broker's queues and local media."""
+    for sub in ("broker/messages", "broker/control", "broker/processed", "media"):
+        (var_dir / sub).mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,10 @@
 """``make run``: web server + events worker + webhooks worker + GPU worker + outbox relay in the foreground,
 embedded mode.
 
-Ctrl-C (or SIGTERM) stops them all. Any child dying stops the rest, so a broken
-worker is noticed instead of silently missing.
+Each child's output is shown prefixed with its name. Once every worker says it is ready, the demo batch is started
+(generation/demo.py) and the URL and demo login are printed last, so they do not scroll away under the workers'
+banners. Ctrl-C (or SIGTERM) stops them all. Any child dying stops the rest, so a broken worker is noticed instead
+of silently missing.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +21,9 @@ from config import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = processes.PYTHON
+WORKERS = ("events-worker", "webhooks-worker", "gpu-worker")
+READY_MARK = " ready."  # Celery's "celery@host ready." once a worker consumes
+READY_SECONDS = 180
 
 
 def _commands(port: str) -> dict[str, list[str]]:
@@ -31,14 +37,54 @@ def _commands(port: str) -> dict[str, list[str]]:
     }
 
 
+class Child:
+    """A process whose output is forwarded line by line, prefixed with its name; notes when it says it is ready."""
+
+    width = max(len(name) for name in ("web", "outbox-relay", *WORKERS))
+
+    def __init__(self, name: str, command: list[str], env: dict) -> None:
+        self.name = name
+        self.ready = threading.Event()
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, bufsize=1, errors="replace")
+        threading.Thread(target=self._forward, daemon=True).start()
+
+    def _forward(self) -> None:
+        for line in self.process.stdout:
+            if READY_MARK in line:
+                self.ready.set()
+            print(f"{self.name:>{self.width}} | {line}", end="", flush=True)
+
+
+def _banner(port: str) -> str:
+    from generation.demo import DEMO_EMAIL, DEMO_PASSWORD  # after setup: it reads the models
+
+    rule = "=" * 64
+    return (f"\n{rule}\n  Gasang is running at http://127.0.0.1:{port}/\n"
+            f"  Log in as  {DEMO_EMAIL}  /  {DEMO_PASSWORD}\n  Ctrl-C stops everything.\n{rule}\n")
+
+
+def _announce_when_ready(children: dict[str, Child], port: str, env: dict) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    for name in WORKERS:
+        if not children[name].ready.wait(timeout=max(0.0, deadline - time.monotonic())):
+            print(f"!!! {name} did not report ready within {READY_SECONDS}s", file=sys.stderr, flush=True)
+    subprocess.run([PYTHON, "manage.py", "seed_demo", "--start-batch"], cwd=ROOT, env=env, check=False)
+    import django
+
+    django.setup()
+    print(_banner(port), flush=True)
+
+
 def main() -> int:
     port = os.environ.get("PORT", "8000")
     var_dir = Path(os.environ.get("GASANG_VAR_DIR", ROOT / "var"))
-    for sub in ("broker/messages", "broker/control", "broker/processed", "media"):
-        (var_dir / sub).mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "GASANG_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "config.settings.local"}
-    children = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in _commands(port).items()}
-    print(f"\nGasang is running at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True)
+    processes.prepare_var_dir(var_dir)
+    env = {**os.environ, "GASANG_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "config.settings.local",
+           "PYTHONUNBUFFERED": "1"}
+    os.environ.update({"GASANG_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "config.settings.local"})
+    children = {name: Child(name, cmd, env) for name, cmd in _commands(port).items()}
+    threading.Thread(target=_announce_when_ready, args=(children, port, env), daemon=True).start()
 
     stopping = False
 
@@ -51,19 +97,19 @@ def main() -> int:
     exit_code = 0
     while not stopping:
         for name, child in children.items():
-            if child.poll() is not None:
-                print(f"{name} exited with code {child.returncode}; stopping the others", file=sys.stderr)
+            if child.process.poll() is not None:
+                print(f"{name} exited with code {child.process.returncode}; stopping the others", file=sys.stderr)
                 exit_code, stopping = 1, True
         time.sleep(0.5)
     for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        if child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 10
     for child in children.values():
         try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
+            child.process.kill()
     return exit_code
 
 

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -15,58 +11,67 @@ from pathlib import Path
 
 import pytest
 
-from accounts.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
-from tests.services import free_port
+from generation.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_STORE
+from tests.embedded import BANNER, EmbeddedRun
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTDATA = ROOT.parent / "shared" / "testdata"
 pytestmark = pytest.mark.slow
 
 
-def embedded_env(var_dir: Path, port: int) -> dict:
-    keep = {k: v for k, v in os.environ.items()
-            if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "STORAGE_BACKEND", "DJANGO_SETTINGS_MODULE"}}
-    return {**keep, "GASANG_VAR_DIR": str(var_dir), "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+def signed_in(base: str) -> tuple[urllib.request.OpenerDirector, str]:
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login_page = browser.open(base + "/").read().decode()  # redirected to the login form
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, "username": DEMO_EMAIL,
+                                   "password": DEMO_PASSWORD}).encode()
+    home = browser.open(urllib.request.Request(base + "/accounts/login/", data=form, headers={"Referer": base + "/"}))
+    assert home.geturl() == base + "/"
+    return browser, home.read().decode()
 
 
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {seconds}s")
-
-
-def test_embedded_stack_starts_and_demo_login_signs_in(tmp_path):
-    port = free_port()
-    env = embedded_env(tmp_path / "var", port)
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
-    seeded = subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True,
-                            capture_output=True, text=True)
-    assert f"{DEMO_EMAIL} / {DEMO_PASSWORD}" in seeded.stdout
-
-    stack = subprocess.Popen([python, "-m", "config.run_embedded"], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+def test_embedded_stack_prints_the_login_last_and_the_demo_store_has_something_to_click(tmp_path):
+    if not TESTDATA.is_dir():
+        pytest.skip(f"demo photos absent ({TESTDATA}): the empty demo is covered by the next test")
+    run = EmbeddedRun(tmp_path / "var", demo_photos=TESTDATA)
+    seeded = run.start()
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for(base + "/healthz")
-        jar = http.cookiejar.CookieJar()
-        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        login_page = browser.open(base + "/").read().decode()  # redirected to the login form
-        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
-        form = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, "username": DEMO_EMAIL,
-                                       "password": DEMO_PASSWORD}).encode()
-        request = urllib.request.Request(base + "/accounts/login/", data=form, headers={"Referer": base + "/"})
-        home = browser.open(request)
-        time.sleep(3)  # give the workers time to fail if they are going to
-        assert home.geturl() == base + "/"
-        assert "가상 데모 스토어" in home.read().decode()
-        assert stack.poll() is None, "the stack stopped: a worker or the web server died"
+        assert "demo gallery faces: 10 imported" in seeded and "demo product shots: 6 imported" in seeded
+        browser, home = signed_in(run.url)
+        assert DEMO_STORE in home
+        gallery = browser.open(run.url + "/gallery/").read().decode()
+        assert gallery.count("beautygan_") >= 10  # the published demo faces, by name
+        shots = browser.open(run.url + "/shots/").read().decode()
+        assert shots.count("catvton_") >= 6
+        jobs = browser.open(run.url + "/jobs/").read().decode()
+        assert "/batches/" in jobs  # the demo batch, started once the shots' faces were detected
+        time.sleep(2)  # give the workers time to fail if they are going to
+        assert run.alive, "the stack stopped: a worker or the web server died"
     finally:
-        os.killpg(stack.pid, signal.SIGINT)
-        output = stack.communicate(timeout=30)[0]
-    assert "gpu@" in output and "events@" in output and "webhooks@" in output and "ready" in output
-    assert f"http://127.0.0.1:{port}/" in output
+        output = run.stop()
+    # The URL and login come last, after every worker's banner.
+    banner_at = next(i for i, line in enumerate(run.lines) if BANNER in line)
+    ready_at = [i for i, line in enumerate(run.lines) if " ready." in line]
+    assert len(ready_at) == 3 and max(ready_at) < banner_at, output[-3000:]
+    assert f"http://127.0.0.1:{run.port}/" in run.lines[banner_at]
+    assert DEMO_EMAIL in run.lines[banner_at + 1] and DEMO_PASSWORD in run.lines[banner_at + 1]
+    assert "demo batch started" in output
+
+    # A second `make run` adds nothing twice.
+    again = run.manage("seed_demo").stdout
+    assert "10 already there" in again and "6 already there" in again
+
+
+def test_embedded_stack_without_demo_photos_starts_empty_and_signs_in(tmp_path):
+    run = EmbeddedRun(tmp_path / "var", demo_photos=tmp_path / "absent")
+    seeded = run.start()
+    try:
+        assert f"{DEMO_EMAIL} / {DEMO_PASSWORD}" in seeded and "demo photos not found" in seeded
+        _browser, home = signed_in(run.url)
+        assert DEMO_STORE in home
+        assert run.alive
+    finally:
+        output = run.stop()
+    assert "gpu@" in output and "events@" in output and "webhooks@" in output
+    assert "demo batch: nothing to start" in output

@@ -228,3 +228,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": ENV.log_level},
 }
+
+# The photos `make run` seeds the demo store from (used in place, never copied into the repository); absent on a
+# machine without ../shared, and then the demo starts empty (generation/demo.py).
+DEMO_PHOTOS_DIR = ENV.demo_photos_dir
