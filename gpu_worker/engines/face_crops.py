@@ -56,7 +56,8 @@ def find_faces(
     if params.get("all_faces") or mode == "all":
         usable = [f for f in faces if f.size >= size and abs(f.pose.yaw) <= yaw]
         if not usable:
-            raise FaceEngineError("no_face", f"no usable face (>= {size}px, |yaw| <= {yaw:.0f}) in the {role} image")
+            raise FaceEngineError("no_face", f"no usable face (>= {size}px, |yaw| <= {yaw:.0f}) in the {role} image",
+                                  input=role)
         return usable
     if mode == "similar" and reference is None:
         raise FaceEngineError("bad_parameter", 'face="similar" needs a "reference" input image')

@@ -199,8 +199,10 @@ def face_at(image: np.ndarray, box: tuple[int, int, int, int], *, dense: bool = 
 def check_usable(face: Face, role: str, *, min_size: int = MIN_FACE_SIZE, max_yaw: float = MAX_YAW) -> None:
     """Refuse faces below ``min_size`` px or turned beyond ``max_yaw`` degrees (clear reasons)."""
     if face.size < min_size:
-        raise FaceEngineError("face_too_small", f"{role} face is {face.size}px, the minimum is {min_size}px")
+        raise FaceEngineError("face_too_small", f"{role} face is {face.size}px, the minimum is {min_size}px",
+                              input=role)
     if abs(face.pose.yaw) > max_yaw:
         raise FaceEngineError(
-            "face_turned", f"{role} face is turned {abs(face.pose.yaw):.0f} degrees, the limit is {max_yaw:.0f}"
+            "face_turned", f"{role} face is turned {abs(face.pose.yaw):.0f} degrees, the limit is {max_yaw:.0f}",
+            input=role,
         )

@@ -24,7 +24,7 @@ def select_face(
     contradictory criteria.
     """
     if not faces:
-        raise FaceEngineError("no_face", f"no face found in the {role} image")
+        raise FaceEngineError("no_face", f"no face found in the {role} image", input=role)
     chosen = sum(x is not None and x is not False for x in (index, reference)) + int(largest)
     if chosen > 1:
         raise FaceEngineError("bad_parameter", "choose the face by index, largest or reference, not several")

@@ -68,7 +68,7 @@ def run(inputs: dict[str, Any], params: dict[str, Any] | None = None) -> EngineR
     with timer.stage("analyze_target"):
         tgt_face = find_face(images["target"], "target", {"max_yaw": MAX_YAW, **params}, reference=reference)
     if tgt_face.mesh is None:
-        raise FaceEngineError("no_face", "the target face's mesh could not be fitted")
+        raise FaceEngineError("no_face", "the target face's mesh could not be fitted", input="target")
     with timer.stage("swap"):
         image, info = render(asset, images["target"], tgt_face, settings)
     with timer.stage("consistency"):
