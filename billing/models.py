@@ -18,6 +18,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Store
 
+# The built-in plans' seeded names, as sellers read them in the dashboard's language. A name staff changed in the
+# admin is shown as it is.
+PLAN_DISPLAY_NAMES = {
+    "Free": _("Free"),
+    "Pro": _("Pro"),
+    "Business": _("Business"),
+    "Internal": _("Internal"),
+}
+
 
 class Plan(models.Model):
     code = models.SlugField(max_length=30, unique=True, help_text="free, pro, business, ...")
@@ -42,6 +51,11 @@ class Plan(models.Model):
     @property
     def is_paid(self) -> bool:
         return bool(self.stripe_price_id)
+
+    @property
+    def display_name(self) -> str:
+        """The plan's name in the active language ("무료" for the seeded "Free")."""
+        return str(PLAN_DISPLAY_NAMES.get(self.name, self.name))
 
 
 class CreditPrice(models.Model):

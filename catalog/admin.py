@@ -15,7 +15,8 @@ from core import objectstore
 def _curate(modeladmin: admin.ModelAdmin, request, queryset, action: str) -> None:
     done, refused = faces.faces_curate(faces=queryset, action=action, curator=request.user)
     if done:
-        past = {"approve": "Approved", "reject": "Rejected", "publish": "Published"}[action]
+        past = {"approve": "Approved", "reject": "Rejected", "publish": "Published",
+                "approve_publish": "Approved and published"}[action]
         modeladmin.message_user(request, f"{past} {done} face(s).", messages.SUCCESS)
     if refused:
         why = "; ".join(f"{face}: {message}" for face, message in refused)
@@ -46,7 +47,7 @@ class ModelFaceAdmin(admin.ModelAdmin):
                        "consent_given_at", "generated_by_job", "asset_key", "asset_version", "asset_state",
                        "asset_error", "asset_summary"]
     raw_id_fields = ["store"]
-    actions = ["approve", "reject", "publish", "prepare_assets"]
+    actions = ["approve", "reject", "publish", "approve_publish", "prepare_assets"]
 
     @admin.display(description="image")
     def thumbnail(self, face: ModelFace) -> str:
@@ -92,6 +93,10 @@ class ModelFaceAdmin(admin.ModelAdmin):
     @admin.action(description="Publish selected faces to the gallery (approved → published)")
     def publish(self, request, queryset):
         _curate(self, request, queryset, "publish")
+
+    @admin.action(description="Approve and publish selected faces in one step (pending → published)")
+    def approve_publish(self, request, queryset):
+        _curate(self, request, queryset, "approve_publish")
 
     @admin.action(description="Prepare the selected faces' assets again (GPU fleet)")
     def prepare_assets(self, request, queryset):

@@ -9,6 +9,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.tenancy import StoreScopedAPIView, StoreScopedViewSet
+from accounts.time_zones import zone_of
 from catalog import faces, selectors, services
 from catalog.images import MAX_UPLOAD_BYTES, ImageRejected, too_large
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
@@ -163,11 +164,12 @@ class FaceViewSet(ImageUploadMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         request={"multipart/form-data": FaceUploadSerializer},
         responses={201: FaceSerializer, **UPLOAD_ERRORS},
         description="Upload a photo of a real person who consented. `consent_given_by` and `consent_purpose` "
-        "are required; the time of the attestation is recorded.",
+        "are required; `consent_given_at` (when they agreed, not in the future) is optional and defaults to the "
+        "time of the upload.",
     )
     def create(self, request):
         self.refuse_oversized_body(request)
-        serializer = FaceUploadSerializer(data=request.data)
+        serializer = FaceUploadSerializer(data=request.data, context={"time_zone": zone_of(request.store.time_zone)})
         serializer.is_valid(raise_exception=True)
         face = faces.face_upload(store=request.store, created_by=request.user, **serializer.validated_data)
         return Response(FaceSerializer(face).data, status=status.HTTP_201_CREATED)

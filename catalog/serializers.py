@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.utils import dateparse, timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -179,6 +183,42 @@ class GalleryFilterSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field({"type": "string", "format": "date-time", "nullable": True,
+                      "example": "2026-03-01T14:30:00+09:00"})
+class ConsentMomentField(serializers.Field):
+    """When the person agreed: an ISO date (``2026-03-01``, midnight in the store's time zone) or date and time
+    (``2026-03-01T14:30:00+09:00``; without an offset, in the store's time zone). Never in the future.
+
+    The store's zone comes from the serializer context (``time_zone``), else the current time zone.
+    """
+
+    default_error_messages = {
+        "invalid": _("Enter the consent date as an ISO date (2026-03-01) or date and time "
+                     "(2026-03-01T14:30:00+09:00)."),
+        "future": _("The consent date cannot be in the future. Enter the day the person agreed."),
+    }
+
+    def to_internal_value(self, value) -> datetime.datetime:
+        text = str(value).strip()
+        zone = self.context.get("time_zone") or timezone.get_current_timezone()
+        try:
+            day = dateparse.parse_date(text)  # first: parse_datetime would read a bare date as a naive midnight
+            moment = None if day else dateparse.parse_datetime(text)
+        except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+            self.fail("invalid")
+        if moment is None and day is None:
+            self.fail("invalid")
+        if day is not None:
+            if day > timezone.localdate(timezone=zone):
+                self.fail("future")
+            return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min), zone)
+        # A time a few minutes ahead (a client clock) is the service's call: it allows a little skew.
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, zone)
+
+    def to_representation(self, value):
+        return value.isoformat() if value else None
+
+
 class FaceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, help_text="A photo of the person: JPEG, PNG or WEBP.")
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -191,6 +231,11 @@ class FaceUploadSerializer(serializers.Serializer):
     consent_purpose = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default="",
         help_text="Required: what the person consented to.",
+    )
+    consent_given_at = ConsentMomentField(
+        required=False, allow_null=True, default=None,
+        help_text="Optional: when the person consented, as an ISO date (`2026-03-01`, midnight in the store's "
+        "time zone) or date and time (`2026-03-01T14:30:00+09:00`); not in the future. Defaults to now.",
     )
 
     def validate_tags(self, tags: list[str]) -> list[str]:

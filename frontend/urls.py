@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
 
-from frontend import views, views_catalog, views_curation, views_jobs, views_settings
+from frontend import views, views_catalog, views_curation, views_faces, views_jobs, views_settings
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +21,8 @@ urlpatterns = [
     path("shots/<int:pk>/delete/", views_catalog.shot_delete, name="shot-delete"),
     path("gallery/", views_catalog.gallery, name="gallery"),
     path("gallery/store-model/", views_catalog.store_model_set, name="store-model-set"),
+    path("gallery/faces/new/", views_faces.face_upload, name="face-upload"),
+    path("gallery/faces/<int:pk>/check/", views_faces.face_check_status, name="face-check"),
     path("gallery/candidates/", views_catalog.candidates, name="candidates"),
     path("gallery/candidates/new/", views_catalog.candidates_generate, name="candidates-generate"),
     path("gallery/candidates/<uuid:pk>/keep/", views_catalog.candidate_keep, name="candidate-keep"),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("jobs/", views_jobs.job_list, name="jobs"),
     path("jobs/new/", views_jobs.batch_new, name="batch-new"),
     path("jobs/<uuid:pk>/", views_jobs.job_detail, name="job-detail"),
+    path("jobs/<uuid:pk>/download/", views_jobs.job_download, name="job-download"),
     path("jobs/<uuid:pk>/cancel/", views_jobs.job_cancel, name="job-cancel"),
     path("batches/<uuid:pk>/", views_jobs.batch_detail, name="batch-detail"),
     path("second-generation/", views_jobs.second_generation, name="second-generation"),

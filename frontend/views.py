@@ -46,13 +46,23 @@ def home(request):
     store = request.store
     options = catalog.store_options(store=store)
     shots = catalog.store_product_shots(store=store)
+    jobs = generation_selectors.store_jobs(store=store)
+    model_face = options.model_face if options else None
     context = {
-        "recent_jobs": generation_selectors.store_jobs(store=store)[:8],
+        "recent_jobs": jobs[:8],
         "shot_count": shots.count(),
-        "model_face": options.model_face if options else None,
+        "model_face": model_face,
         "credits": billing_selectors.balance(store=store).remaining,
+        # First steps: a face to swap in (uploaded, or a gallery face chosen as the store model), a product
+        # shot, a first job. The list stays until all three are done.
+        "steps_done": {
+            "face": model_face is not None or catalog.store_faces(store=store).exists(),
+            "shot": shots.exists(),
+            "job": jobs.exists(),
+        },
+        "gallery_has_faces": catalog.published_gallery().exists(),
     }
-    context["onboarding"] = not (context["shot_count"] and context["model_face"])
+    context["onboarding"] = not all(context["steps_done"].values())
     return render(request, "frontend/home.html", context)
 
 

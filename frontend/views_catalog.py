@@ -93,7 +93,7 @@ def shot_detail(request, pk: int):
             return redirect("job-detail", pk=created.job.pk)
     boxes = sorted(shot.faces or [], key=lambda f: f["box"][0])
     template = "frontend/_shot_faces.html" if request.GET.get("fragment") else "frontend/shot_detail.html"
-    return render(request, template, {"shot": shot, "boxes": boxes, "form": form})
+    return render(request, template, {"shot": shot, "boxes": boxes, "form": form, "has_faces": bool(faces)})
 
 
 @require_POST
@@ -135,6 +135,9 @@ def gallery(request):
         "faces": faces, "scope": scope, "tag": tag, "all_tags": all_tags,
         "model_face_id": options.model_face_id if options else None,
         "generate_form": GenerateCandidatesForm(presets=presets),
+        # Fewer faces than a blend needs: the page says so and links to the upload, instead of a Generate button.
+        "blend_count": selectors.contributor_faces(store=request.store)[:MIN_CONTRIBUTORS].count(),
+        "blend_needed": MIN_CONTRIBUTORS,
         "scopes": [("all", _("All")), ("public", _("Public gallery")), ("store", _("My store"))],
     })
 

@@ -236,6 +236,7 @@ def billing_context(store) -> dict:
     return {
         "billing_ready": True,
         "balance": balance,
+        "plan_heading": plan_heading(balance.account.plan),
         "credits_left": balance.remaining,
         "time_zone": store.time_zone,  # the page renders in it (frontend.access.store_page), like the ledger's days
         "periods": billing_selectors.period_list(store=store, limit=6),
@@ -243,6 +244,15 @@ def billing_context(store) -> dict:
         "plans": Plan.objects.filter(is_public=True).exclude(stripe_price_id="").order_by("monthly_credits"),
         "invoices": billing_selectors.invoice_list(store=store).order_by("-created_at")[:12],
     }
+
+
+def plan_heading(plan) -> str:
+    """ "무료 요금제" / "Free plan": the plan's translated name with the word for plan, once (a name that already
+    ends with it, e.g. a plan staff named "Pro 요금제", is not given it twice)."""
+    name = plan.display_name
+    heading = _("%(plan)s plan") % {"plan": name}
+    word = heading.replace(name, "", 1).strip()
+    return name if word and name.casefold().endswith(word.casefold()) else heading
 
 
 def usage_chart(rows: list[dict]) -> dict:

@@ -84,6 +84,14 @@ def job_parent_photos(*, store: Store, job: Job) -> dict[str, ParentPhoto]:
     return {role: found[int(v)] for role, v in ids.items() if str(v).isdigit() and int(v) in found}
 
 
+def _result_base(job: Job, shot_name: str | None, output: str) -> str:
+    """A result's file name without ``.png``: after its product shot (``look-front-gasang``), else
+    ``gasang-<kind>-<short id>``; an output other than ``image`` adds its name."""
+    stem = Path(shot_name or "").stem
+    base = f"{stem}-gasang" if stem else f"gasang-{job.kind}-{str(job.pk)[:8]}"
+    return base if output == "image" else f"{base}-{output}"
+
+
 def batch_result_files(*, batch: Batch, jobs: Iterable[Job]) -> list[tuple[str, str]]:
     """(zip entry name, storage key) for each result, named after its product shot: ``look-front-gasang.png``.
 
@@ -96,9 +104,9 @@ def batch_result_files(*, batch: Batch, jobs: Iterable[Job]) -> list[tuple[str, 
                       .values_list("pk", "original_filename"))
     files, used = [], set()
     for job in jobs:
-        stem = Path(shot_names.get(job.inputs.get("product_shot")) or f"{job.kind}-{job.pk}").stem or str(job.pk)
+        shot_name = shot_names.get(job.inputs.get("product_shot"))
         for output, key in job.outputs.items():
-            base = f"{stem}-gasang" if output == "image" else f"{stem}-gasang-{output}"
+            base = _result_base(job, shot_name, output)
             entry, copy = f"{base}.png", 1
             while entry in used:
                 copy += 1
@@ -106,3 +114,18 @@ def batch_result_files(*, batch: Batch, jobs: Iterable[Job]) -> list[tuple[str, 
             used.add(entry)
             files.append((entry, key))
     return files
+
+
+def job_result_file(*, job: Job) -> tuple[str, str] | None:
+    """(download file name, storage key) of a succeeded job's result image, named like the batch zip's entries
+    (``look-front-gasang.png``; ``gasang-<kind>-<short id>.png`` without a product shot); None when there
+    is no result to download (not finished, failed, or discarded)."""
+    key = (job.outputs or {}).get("image")
+    if job.state != "succeeded" or job.outputs_discarded_at is not None or not key:
+        return None
+    shot_id = job.inputs.get("product_shot")
+    shot_name = None
+    if str(shot_id or "").isdigit():
+        shot_name = (catalog.store_product_shots(store=job.store).filter(pk=int(shot_id))
+                     .values_list("original_filename", flat=True).first())
+    return f"{_result_base(job, shot_name, 'image')}.png", key

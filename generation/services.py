@@ -44,6 +44,30 @@ def output_label_for(*, store: Store, plan: Plan | None = None) -> dict:
     return {"visible": free_plan or catalog.store_wants_visible_label(store=store), "watermark": free_plan}
 
 
+# Kinds that replace the face on the product shot: a shot whose detection found no face cannot be one's target.
+FACE_TARGET_KINDS = (JobKind.SWAP, JobKind.PIPELINE)
+
+
+def refuse_faceless_shots(*, store: Store, shot_ids, field: str) -> None:
+    """ValidationError naming each shot (by its file name) whose face detection found no face or failed: a job on
+    it could only fail. Shots still being detected pass (the worker finds the faces itself)."""
+    ids = [int(i) for i in shot_ids if isinstance(i, int | str) and not isinstance(i, bool) and str(i).isdigit()]
+    if not ids:
+        return
+    shots = catalog.store_product_shots(store=store).filter(pk__in=ids).only("pk", "original_filename",
+                                                                              "faces", "faces_state")
+    problems = []
+    for shot in sorted(shots, key=lambda s: ids.index(s.pk)):
+        if shot.faces_state == "ready" and not shot.faces:
+            problems.append(_("“%(name)s” has no face to replace: no face was found in this product shot. Choose "
+                              "a shot where the face is clearly visible.") % {"name": shot})
+        elif shot.faces_state == "failed":
+            problems.append(_("“%(name)s” cannot be used: face detection failed on this product shot. Delete it "
+                              "and upload it again.") % {"name": shot})
+    if problems:
+        raise ValidationError({field: problems})
+
+
 def _new_job(*, store, kind, inputs, params, created_by, token, batch=None, idempotency_key=None, consent=None) -> Job:
     if kind not in JobKind.values:
         raise ValidationError(
@@ -111,6 +135,8 @@ def job_create(
             if existing.request_fingerprint != fingerprint:
                 raise IdempotencyConflict()
             return CreatedJob(existing, created=False)
+    if kind in FACE_TARGET_KINDS and isinstance(inputs, dict):
+        refuse_faceless_shots(store=store, shot_ids=[inputs.get("product_shot")], field="inputs.product_shot")
     try:
         with transaction.atomic():
             job = _new_job(
@@ -159,6 +185,7 @@ def batch_create(
     face = catalog.usable_face(store=store, face_id=face_id)
     if face is None:
         raise ValidationError({"face": _("No such face in your store or the public gallery.")})
+    refuse_faceless_shots(store=store, shot_ids=product_shot_ids, field="product_shots")
     batch = Batch.objects.create(
         store=store,
         face=face,

@@ -57,6 +57,23 @@ def event_labels(events) -> str:
 @register.filter
 def seed_text(description: str) -> str:
     """A seeded preset's English description in the page's language; a store's own text is left alone."""
-    from frontend.seed_text import SEED_DESCRIPTIONS
+    from frontend.seed_text import seed_description
 
-    return str(SEED_DESCRIPTIONS.get(description, description))
+    return seed_description(description)
+
+
+@register.filter
+def tag_label(tag: str) -> str:
+    """A stored style tag ("elegant") in the page's language ("우아한")."""
+    from catalog.tags import tag_label as label
+
+    return label(tag)
+
+
+@register.filter
+def tag_labels(tags) -> str:
+    """Stored style tags as one comma-separated line in the page's language (the tag inputs save them back as
+    keys: catalog.tags.clean_tags)."""
+    from catalog.tags import tag_label as label
+
+    return ", ".join(label(t) for t in tags or [])

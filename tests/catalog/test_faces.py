@@ -1,6 +1,6 @@
 """Stores keep their own virtual model faces, pick one as their store model, and browse the public gallery."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -180,3 +180,60 @@ def test_staff_curate_the_gallery_in_bulk_from_the_admin(client):
     assert "Cannot publish a face that is published" in refused.content.decode()
     listing = client.get("/admin/catalog/modelface/?curation__exact=approved")
     assert listing.status_code == 200 and listing.context["cl"].result_count == 1
+
+
+def test_staff_approve_and_publish_a_pending_face_in_one_admin_step(client, media_root):
+    from tests.accounts.factories import UserFactory
+
+    curator = UserFactory(is_staff=True, is_superuser=True)
+    pending, rejected = PublicFaceFactory(curation="pending"), PublicFaceFactory(curation="rejected")
+    client.force_login(curator)
+
+    response = client.post("/admin/catalog/modelface/", {
+        "action": "approve_publish", "_selected_action": [pending.pk, rejected.pk]}, follow=True)
+
+    pending.refresh_from_db()
+    rejected.refresh_from_db()
+    html = response.content.decode()
+    assert response.status_code == 200 and "Approved and published 1 face(s)." in html
+    assert pending.curation == "published" and pending.curated_by == curator and pending.curated_at
+    assert rejected.curation == "rejected" and "Not changed" in html
+
+
+def test_an_api_upload_records_the_day_the_person_consented(editor_client, editor):
+    from zoneinfo import ZoneInfo
+
+    by_day = upload_face(editor_client, **CONSENT, consent_given_at="2026-03-01")
+    by_time = upload_face(editor_client, **CONSENT, consent_given_at="2026-03-02T14:30:00+09:00")
+
+    assert by_day.status_code == 201, by_day.json()
+    assert by_time.status_code == 201, by_time.json()
+    day_face = ModelFace.objects.get(pk=by_day.json()["id"])
+    time_face = ModelFace.objects.get(pk=by_time.json()["id"])
+    assert editor.store.time_zone == "Asia/Seoul"  # a bare date is that day's midnight in the store's zone
+    assert day_face.consent_given_at.astimezone(ZoneInfo("Asia/Seoul")).isoformat() == "2026-03-01T00:00:00+09:00"
+    assert time_face.consent_given_at == datetime(2026, 3, 2, 5, 30, tzinfo=UTC)
+    assert by_time.json()["consent_given_at"].startswith("2026-03-02T")
+
+
+@pytest.mark.parametrize("when", [
+    (timezone.localdate() + timedelta(days=2)).isoformat(),
+    (timezone.now() + timedelta(days=1)).isoformat(),
+])
+def test_an_api_upload_with_a_consent_date_in_the_future_is_refused(editor_client, media_root, when):
+    response = upload_face(editor_client, **CONSENT, consent_given_at=when)
+
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["errors"]) == {"consent_given_at"}
+    assert "cannot be in the future" in response.json()["detail"]
+    assert not ModelFace.objects.exists() and stored_files(media_root) == []
+
+
+@pytest.mark.parametrize("when", ["last tuesday", "2026-02-30", "01/03/2026"])
+def test_an_api_upload_with_an_unreadable_consent_date_says_how_to_write_it(editor_client, media_root, when):
+    response = upload_face(editor_client, **CONSENT, consent_given_at=when)
+
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["errors"]) == {"consent_given_at"}
+    assert "ISO date (2026-03-01)" in response.json()["detail"]
+    assert not ModelFace.objects.exists()

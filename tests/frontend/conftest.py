@@ -95,3 +95,11 @@ class Screenshots:
 @pytest.fixture
 def shoot(request):
     return Screenshots(request.node.name)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """``request.node.rep_call``: a fixture's teardown can tell whether the test failed (and keep its evidence)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

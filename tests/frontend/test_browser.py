@@ -93,7 +93,8 @@ def test_seller_uploads_two_shots_runs_the_pipeline_and_downloads_the_zip(page, 
 
     # Start the pipeline over both shots with the store model (preselected).
     page.goto("/jobs/new/")
-    assert page.locator("#id_face").input_value() == str(face.pk)
+    assert page.locator("input[name=face]:checked").input_value() == str(face.pk)  # a card with the face's picture
+    page.get_by_text("사진 1장당 2크레딧 · 남은 크레딧 20").wait_for()
     for checkbox in page.locator("input[name=product_shots]").all():
         checkbox.check()
     shoot(page, "batch-new")
@@ -118,6 +119,14 @@ def test_seller_uploads_two_shots_runs_the_pipeline_and_downloads_the_zip(page, 
     archive = zipfile.ZipFile(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     names = archive.namelist()
     assert sorted(names) == ["look-front-gasang.png", "look-mirror-gasang.png"]  # matched to the product by name
+
+    # One result alone downloads under its product shot's name too; its face can be looked at close up first.
+    card = page.locator(".job-card", has_text="look-front.jpg")
+    card.get_by_role("button", name="얼굴 확대").click()
+    assert "scale(" in card.locator("img.after").evaluate("img => img.style.transform")
+    with page.expect_download() as download_info:
+        card.locator(".result-download").click()
+    assert download_info.value.suggested_filename == "look-front-gasang.png"
 
     # Second generation: both parents uploaded on the page, each consent required, then the result says which
     # parent the child resembles more, with the distances.
@@ -164,7 +173,7 @@ def test_staff_approves_a_pending_face_and_it_appears_in_the_public_gallery(page
     page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="검수").click()
     shoot(page, "curation-pending")
     page.get_by_label(f"얼굴 {pending.pk} 선택").check()
-    page.get_by_role("button", name="승인").click()
+    page.get_by_role("button", name="승인", exact=True).click()
     page.get_by_text("얼굴 1개를 처리했습니다").wait_for()
     page.get_by_role("link", name="승인됨").click()
     page.get_by_label(f"얼굴 {pending.pk} 선택").check()

@@ -95,7 +95,8 @@ def test_jobs_accepted_during_a_redis_outage_run_when_it_returns(s3_server, s3_b
     owner = MembershipFactory()
     token = token_for(owner)
     key = objectstore.put_bytes(f"stores/{owner.store.pk}/shots/outage.jpg", jpeg_bytes(astronaut()))
-    shot = ProductShot.objects.create(store=owner.store, image=key, faces_state="ready")
+    shot = ProductShot.objects.create(store=owner.store, image=key, faces_state="ready",
+                                      faces=[{"box": [180, 60, 120, 120], "score": 0.9}])
     port = free_port()
     stack = Stack(env=stack_env(s3_server, s3_bucket, broker_url=redis_server.url), log_dir=tmp_path)
     for name in ("gpu", "events", "relay"):

@@ -40,13 +40,40 @@
     var after = card.querySelector(".compare .after");
     if (!range || !after) return;
     var box = card.querySelector(".compare");
+    var toggle = card.querySelector(".closeup-toggle");
+    function zoomed() { return toggle && toggle.getAttribute("aria-pressed") === "true"; }
     function apply() {
-      after.style.clipPath = "inset(0 0 0 " + range.value + "%)";
+      var cut = parseFloat(range.value);
+      if (zoomed()) {
+        // The images are scaled around the face: the slider's line (on the frame) falls on this image column.
+        var scale = parseFloat(box.getAttribute("data-zoom-scale"));
+        var x = parseFloat(box.getAttribute("data-zoom-x"));
+        cut = Math.max(0, Math.min(100, x + (cut - 50) / scale));
+      }
+      after.style.clipPath = "inset(0 0 0 " + cut.toFixed(2) + "%)";
       box.style.setProperty("--pos", range.value + "%");
       range.setAttribute("aria-valuetext", range.value + "%");
     }
     range.addEventListener("input", apply);
+    if (toggle) setupCloseup(card, box, toggle, apply);
     apply();
+  }
+
+  /* ---- face close-up: both images scaled around the swapped face, at the image's full resolution ---- */
+  function setupCloseup(card, box, toggle, apply) {
+    function show(on) {
+      var transform = "";
+      if (on) {
+        var x = box.getAttribute("data-zoom-x"), y = box.getAttribute("data-zoom-y");
+        transform = "translate(50%, 50%) scale(" + box.getAttribute("data-zoom-scale") + ") translate(-" + x +
+          "%, -" + y + "%)";
+      }
+      card.querySelectorAll(".compare img").forEach(function (img) { img.style.transform = transform; });
+      box.classList.toggle("zoomed", on);
+      toggle.setAttribute("aria-pressed", on ? "true" : "false");
+      apply();
+    }
+    toggle.addEventListener("click", function () { show(!(toggle.getAttribute("aria-pressed") === "true")); });
   }
 
   /* ---- uploads ---- */
@@ -70,13 +97,66 @@
     return xhr.status ? labels.server + " (" + xhr.status + ")" : labels.network;
   }
 
-  function uploadOne(zone, list, file, done) {
+  /* A drop zone inside a form sends the form's other fields (a consent attestation) with each file, and shows
+     the form's field errors next to the fields. An answer with a check_url is followed until the server has
+     checked the file (a face: found, large enough, facing the camera). */
+  function uploadBody(zone, input, file) {
+    var owner = zone.closest("form");
+    var form = owner ? new FormData(owner) : new FormData();
+    form.delete(input.name);
+    form.append(input.name, file);
+    return form;
+  }
+
+  function showFieldErrors(zone, body) {
+    var owner = zone.closest("form");
+    if (!owner) return;
+    owner.querySelectorAll(".field .error, [data-upload-error]").forEach(function (e) { e.remove(); });
+    owner.querySelectorAll(".field.invalid").forEach(function (f) { f.classList.remove("invalid"); });
+    var errors = (body && body.errors) || {};
+    Object.keys(errors).forEach(function (name) {
+      var control = owner.querySelector("[name='" + name + "']:not([type=file])");
+      var field = control && control.closest(".field");
+      if (!field) return;
+      field.classList.add("invalid");
+      [].concat(errors[name]).forEach(function (message) {
+        var p = document.createElement("p");
+        p.className = "error"; p.textContent = message;
+        p.setAttribute("role", "alert"); p.setAttribute("data-upload-error", "");
+        field.appendChild(p);
+      });
+    });
+  }
+
+  function followCheck(url, item, status, labels) {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (check) { showCheck(check, item, status, labels); })
+      .catch(function () { setTimeout(function () { followCheck(url, item, status, labels); }, 3000); });
+  }
+
+  function showCheck(check, item, status, labels) {
+    item.setAttribute("data-state", check.state);
+    if (check.state === "checking") {
+      status.textContent = labels.done + " · " + check.text;
+      setTimeout(function () { followCheck(check.check_url, item, status, labels); }, 1500);
+      return;
+    }
+    item.classList.remove("checking");
+    item.classList.add(check.state === "refused" ? "failed" : "ok");
+    status.textContent = check.text;
+    if (check.state === "refused") status.setAttribute("role", "alert");
+  }
+
+  function uploadOne(zone, list, input, file, done) {
     var labels = {
       done: list.getAttribute("data-label-done"), failed: list.getAttribute("data-label-failed"),
       network: list.getAttribute("data-label-network"), server: list.getAttribute("data-label-server"),
+      uploading: list.getAttribute("data-label-uploading"),
     };
     var item = document.createElement("li");
     item.className = "upload-item";
+    item.setAttribute("data-state", "uploading");
     var name = document.createElement("span");
     name.className = "upload-name";
     name.textContent = file.name;
@@ -85,12 +165,11 @@
     bar.setAttribute("aria-label", file.name);
     var status = document.createElement("span");
     status.className = "upload-status";
-    status.textContent = "0%";
+    var uploading = labels.uploading ? labels.uploading + " " : "";
+    status.textContent = uploading + "0%";
     item.append(name, bar, status);
     list.appendChild(item);
 
-    var form = new FormData();
-    form.append("file", file);
     var xhr = new XMLHttpRequest();
     xhr.open("POST", zone.getAttribute("data-upload-url"));
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
@@ -98,24 +177,34 @@
     xhr.upload.addEventListener("progress", function (e) {
       if (e.lengthComputable) {
         var pct = Math.round((100 * e.loaded) / e.total);
-        bar.value = pct; status.textContent = pct + "%";
+        bar.value = pct; status.textContent = uploading + pct + "%";
       }
     });
     xhr.addEventListener("load", function () {
+      var body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
       if (xhr.status === 201) {
-        bar.value = 100; item.classList.add("ok"); status.textContent = labels.done;
+        bar.value = 100; status.textContent = labels.done;
+        showFieldErrors(zone, null);
+        if (body && body.check_url) { item.classList.add("checking"); showCheck(body, item, status, labels); }
+        else { item.classList.add("ok"); item.setAttribute("data-state", "done"); }
       } else {
-        item.classList.add("failed"); status.textContent = labels.failed + ": " + errorText(xhr, labels, list);
+        item.classList.add("failed"); item.setAttribute("data-state", "failed");
+        var formFields = body && body.errors && Object.keys(body.errors).some(function (k) { return k !== "file"; });
+        var said = formFields && list.getAttribute("data-label-form") || errorText(xhr, labels, list);
+        status.textContent = labels.failed + ": " + said;
         status.setAttribute("role", "alert");
+        showFieldErrors(zone, body);
       }
       done();
     });
     xhr.addEventListener("error", function () {
-      item.classList.add("failed"); status.textContent = labels.failed + ": " + labels.network;
+      item.classList.add("failed"); item.setAttribute("data-state", "failed");
+      status.textContent = labels.failed + ": " + labels.network;
       status.setAttribute("role", "alert");
       done();
     });
-    xhr.send(form);
+    xhr.send(uploadBody(zone, input, file));
   }
 
   function refreshTarget(zone) {
@@ -125,13 +214,13 @@
     poll(target);
   }
 
-  function uploadFiles(zone, files) {
+  function uploadFiles(zone, input, files) {
     var list = zone.parentNode.querySelector(".upload-list");
     var pending = files.length;
     if (!pending) return;
     zone.classList.add("busy");
     Array.prototype.forEach.call(files, function (file) {
-      uploadOne(zone, list, file, function () {
+      uploadOne(zone, list, input, file, function () {
         pending -= 1;
         if (pending === 0) { zone.classList.remove("busy"); refreshTarget(zone); }
       });
@@ -140,14 +229,24 @@
 
   function setupDropzone(zone) {
     var input = zone.querySelector("input[type=file]");
-    input.addEventListener("change", function () { uploadFiles(zone, input.files); input.value = ""; });
+    var owner = zone.closest("form");
+    if (owner) {
+      // Files go up one by one as soon as they are chosen; the form's own submit is the no-script way.
+      owner.querySelectorAll("[data-upload-fallback]").forEach(function (b) { b.hidden = true; });
+      owner.addEventListener("submit", function (e) { e.preventDefault(); });
+    }
+    input.addEventListener("change", function () {
+      var files = Array.prototype.slice.call(input.files);
+      input.value = "";
+      uploadFiles(zone, input, files);
+    });
     ["dragenter", "dragover"].forEach(function (type) {
       zone.addEventListener(type, function (e) { e.preventDefault(); zone.classList.add("over"); });
     });
     ["dragleave", "drop"].forEach(function (type) {
       zone.addEventListener(type, function (e) { e.preventDefault(); zone.classList.remove("over"); });
     });
-    zone.addEventListener("drop", function (e) { uploadFiles(zone, e.dataTransfer.files); });
+    zone.addEventListener("drop", function (e) { uploadFiles(zone, input, e.dataTransfer.files); });
   }
 
   /* ---- small helpers: copy a secret, select all ---- */
@@ -174,6 +273,22 @@
     if (hide) hide.hidden = true;
   }
 
+  /* ---- the pipeline's start page: credits for the ticked shots ---- */
+  function setupCost(form) {
+    var price = parseInt(form.getAttribute("data-price"), 10) || 0;
+    var left = parseInt(form.getAttribute("data-left"), 10) || 0;
+    var count = form.querySelector("[data-chosen-count]"), total = form.querySelector("[data-chosen-total]");
+    var over = form.querySelector("#cost-over");
+    function update() {
+      var n = form.querySelectorAll("input[name=product_shots]:checked").length;
+      if (count) count.textContent = n;
+      if (total) total.textContent = n * price;
+      if (over) over.hidden = n * price <= left;
+    }
+    form.addEventListener("change", update);
+    update();
+  }
+
   function each(root, selector, fn) {
     if (root.matches && root.matches(selector)) fn(root);
     root.querySelectorAll(selector).forEach(fn);
@@ -186,6 +301,7 @@
     each(root, "[data-copy]", setupCopy);
     each(root, "[data-check-all]", setupCheckAll);
     each(root, "[data-autosubmit]", setupAutosubmit);
+    each(root, "[data-cost-form]", setupCost);
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
