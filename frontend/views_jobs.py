@@ -83,7 +83,7 @@ def _shots_for(store, jobs) -> dict:
 @store_page()
 def job_list(request):
     jobs = list(selectors.store_jobs(store=request.store)[:50])
-    batches = list(selectors.store_batches(store=request.store)[:20])
+    batches = list(selectors.batch_summaries(store=request.store)[:20])
     return render(request, "frontend/jobs.html", {"jobs": jobs, "batches": batches})
 
 

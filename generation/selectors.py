@@ -10,11 +10,20 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Store
 from catalog import selectors as catalog
-from generation.models import Batch, Job, JobKind, ParentPhoto, WebhookDelivery, WebhookEndpoint
+from generation.models import (
+    TERMINAL_STATES,
+    Batch,
+    Job,
+    JobKind,
+    JobState,
+    ParentPhoto,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def _uuid(value) -> uuid.UUID | None:
@@ -44,6 +53,15 @@ def store_job(*, store: Store, job_id) -> Job | None:
 def store_batches(*, store: Store) -> QuerySet[Batch]:
     """Every batch of the store, newest first."""
     return Batch.objects.filter(store=store).order_by("-created_at")
+
+
+def batch_summaries(*, store: Store) -> QuerySet[Batch]:
+    """The store's batches, newest first, each with its face and ``photos`` / ``succeeded`` / ``finished`` counts
+    (what the job list says of a batch)."""
+    return store_batches(store=store).select_related("face").annotate(
+        photos=Count("jobs"), succeeded=Count("jobs", filter=Q(jobs__state=JobState.SUCCEEDED)),
+        finished=Count("jobs", filter=Q(jobs__state__in=TERMINAL_STATES)),
+    )
 
 
 def store_batch(*, store: Store, batch_id) -> Batch | None:

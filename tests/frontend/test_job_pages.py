@@ -253,3 +253,19 @@ def test_a_real_looking_shot_thumbnail_renders_in_the_job_list(client):
     finished_job(membership.store, shot)
     html = client.get(reverse("jobs")).content.decode()
     assert objectstore.download_url(key) in html
+
+
+def test_the_job_list_says_of_each_batch_how_many_photos_with_which_model_and_how_far_it_is(client):
+    membership = login(client)
+    store = membership.store
+    face = public_face()
+    face.name = "지수"
+    face.save(update_fields=["name"])
+    batch = Batch.objects.create(store=store, face=face)
+    finished_job(store, named_shot(store, "look-front.jpg"), batch=batch)
+    Job.objects.create(store=store, kind="pipeline", state=JobState.RUNNING, batch=batch,
+                       inputs={"face": face.pk, "product_shot": named_shot(store, "look-back.jpg").pk})
+
+    page = client.get(reverse("jobs")).content.decode()
+
+    assert "사진 2장 · 모델 지수" in page and "2장 중 1장 끝남" in page
