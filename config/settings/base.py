@@ -166,7 +166,17 @@ PREFER_WAIT_PER_PROCESS = ENV.prefer_wait_per_process
 PREFER_WAIT_PER_STORE = ENV.prefer_wait_per_store
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gasang API",
-    "DESCRIPTION": "Virtual model faces for online stores: presets, product shots, faces and generation jobs.",
+    # Korea's AI Basic Act, Art. 31(1): users are told in advance that the service uses generative AI.
+    "DESCRIPTION": (
+        "Virtual model faces for online stores: presets, product shots, faces and generation jobs.\n\n"
+        "**Generative AI.** Gasang uses generative AI: it makes virtual faces and puts them into your photos. "
+        "Every result is marked as AI-generated in its metadata (and visibly, when the store turns the mark on); "
+        "where the law asks, tell your customers a photo was made with AI (Korea's AI Basic Act, Art. 31).\n\n"
+        "**생성형 AI 고지.** 가상은 생성형 AI를 씁니다. 가상 얼굴을 만들어 "
+        "사진 속 얼굴을 그 얼굴로 바꿉니다. 모든 결과물의 메타데이터에 AI 생성물임을 "
+        "표시하고(스토어가 켜면 눈에 보이는 표시도 넣습니다), 법이 요구하는 곳에서는 "
+        "고객에게 AI로 만든 사진임을 알려 주세요(인공지능기본법 제31조)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

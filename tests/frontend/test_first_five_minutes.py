@@ -160,10 +160,14 @@ def test_new_seller_goes_from_make_run_to_a_downloaded_product_photo(browser_pag
     step("batch-new")
     page.get_by_role("button", name="시작").click()
     page.wait_for_url("**/batches/**")
+    page.locator("#batch-progress [role=status]").wait_for()  # progress, refreshed until the batch is done
     step("batch-running")
     page.get_by_text("1개 모두 끝났습니다").wait_for(timeout=JOB_TIMEOUT_MS)
     assert page.locator(".job-card .state-succeeded").count() == 1, page.locator("#batch-progress").inner_text()
     page.wait_for_function("[...document.querySelectorAll('.compare img')].every(i => i.complete && i.naturalWidth)")
+
+    # Which engine made it, and what that means for quality.
+    assert "CPU 기본 엔진" in page.locator(".job-card").first.inner_text()
 
     # Look at the face close-up before downloading.
     page.get_by_role("button", name="얼굴 확대").first.click()
@@ -180,10 +184,11 @@ def test_new_seller_goes_from_make_run_to_a_downloaded_product_photo(browser_pag
     archive = zipfile.ZipFile(io.BytesIO(Path(zipped.value.path()).read_bytes()))
     assert archive.namelist() == ["spring-look-gasang.png"]
 
-    # The job list names the product and shows which engine made the result.
+    # The job list names the product (with its thumbnail).
     page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="작업").click()
-    row = page.locator("tr, .job-row", has_text="spring-look").first
-    row.wait_for()
+    row = page.locator(".job-row", has_text="spring-look.jpg").first
+    assert row.locator("img.job-thumb").count() == 1
+    assert row.locator(".job-steps").inner_text() == "얼굴 교체 → 화질 복원"  # no makeup step: none runs
     step("jobs")
 
     # The API docs render from the project's own files (the route above aborts any other host).
