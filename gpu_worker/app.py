@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_init
 from kombu import Queue
 
 from gpu_worker.spec import QUEUE_GPU, broker_transport_options
@@ -45,3 +46,14 @@ def ping() -> str:
     return "pong"
 
 app.conf.imports = ("gpu_worker.tasks",)
+
+
+@worker_init.connect
+def _require_content_credentials(**_kwargs) -> None:
+    """Production refuses to start without a C2PA signer unless the operator opts out (content_credentials)."""
+    from gpu_worker.content_credentials import SignerConfigError, check_signer
+
+    try:
+        check_signer()
+    except SignerConfigError as exc:
+        raise SystemExit(f"gasang gpu worker: {exc}") from exc  # SystemExit: celery logs and ignores Exceptions

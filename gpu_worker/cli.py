@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,29 @@ def plan(args: argparse.Namespace) -> tuple[str, dict[str, str], dict[str, Any]]
     return "second_generation", {"parent_a": args.parent_a, "parent_b": args.parent_b}, params
 
 
+# The job kind whose provenance a command's output has (gpu_worker.spec.source_type, content credentials).
+COMMAND_KINDS = {"swap": "swap", "restore": "restore", "makeup": "makeup", "generate": "generate_face",
+                 "second-generation": "second_generation"}
+OUTPUT_MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+
+
+def encode_output(out: Path, image, *, command: str, engine, product_shot: str | None, signer) -> bytes:
+    """The output's bytes with provenance: XMP (provenance.py) and, with a signer, C2PA content credentials."""
+    from gpu_worker import content_credentials, provenance
+    from gpu_worker.face.imageio import as_rgb
+    from gpu_worker.spec import source_type
+
+    kind, job_id, agent = COMMAND_KINDS[command], f"cli-{uuid.uuid4()}", f"{engine.NAME}:{engine.VERSION}"
+    mime = OUTPUT_MIME[out.suffix.lower()]
+    xmp = provenance.xmp_packet(source_type=source_type(kind), job_id=job_id, engine=agent, engine_version=agent)
+    data = provenance.encode(as_rgb(image), xmp, mime)
+    shot = Path(product_shot).read_bytes() if product_shot else None
+    return content_credentials.sign(
+        data, mime, kind=kind, job_id=job_id, agent=agent, source_type=source_type(kind), ingredient=shot,
+        ingredient_mime=content_credentials.image_mime(shot), config=signer,
+    )
+
+
 def _write_atomically(path: Path, write) -> None:
     """Write through a temporary file in the same folder, so a failure never leaves a partial file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
@@ -140,18 +164,20 @@ def main(argv: list[str] | None = None) -> int:
         from gpu_worker.weights.cli import main as models_main
 
         return models_main(argv[1:])
+    from gpu_worker.content_credentials import SignerConfigError, check_signer
     from gpu_worker.engines.base import FaceEngineError
     from gpu_worker.engines.selection import EngineUnavailable, choose_engine
-    from gpu_worker.face.imageio import read_image, write_image
+    from gpu_worker.face.imageio import read_image
 
     args = build_parser().parse_args(argv)
     out = Path(args.out)
     try:
-        if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+        if out.suffix.lower() not in OUTPUT_MIME:
             raise FaceEngineError("bad_parameter", f"--out must end in .png, .jpg or .webp: {out}")
         if not out.parent.is_dir():
             raise FaceEngineError("bad_parameter", f"output folder {out.parent} does not exist")
         name, paths, params = plan(args)
+        signer = check_signer()
         inputs = {key: read_image(path) for key, path in paths.items()}
         engine, _reason = choose_engine(name, engine=args.engine)
         result = engine.run(inputs, params)
@@ -161,7 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     except EngineUnavailable as exc:
         print(f"error: engine_unavailable: {exc}", file=sys.stderr)
         return 3
-    _write_atomically(out, lambda tmp: write_image(tmp, result.image))
+    except SignerConfigError as exc:
+        print(f"error: content_credentials: {exc}", file=sys.stderr)
+        return 2
+    data = encode_output(out, result.image, command=args.command, engine=engine, signer=signer,
+                         product_shot=paths.get("target") or paths.get("image"))
+    _write_atomically(out, lambda tmp: Path(tmp).write_bytes(data))
     if args.metadata:
         _write_atomically(Path(args.metadata), lambda tmp: Path(tmp).write_text(json.dumps(result.metadata, indent=2)))
     h, w = result.image.shape[:2]

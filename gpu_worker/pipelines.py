@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gpu_worker import provenance
+from gpu_worker import content_credentials, provenance
 from gpu_worker.spec import JOB_KINDS, ParamError, param_default, source_type, validate_job_params
 
 ProgressCallback = Callable[[int], None]
@@ -108,13 +108,17 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
     started = time.perf_counter()
     _check_params(spec)
     images: dict[str, Any] = {}
+    product_shot: bytes | None = None  # the C2PA ingredient of an edit
     for role, key in spec["inputs"].items():
         if role.endswith("_asset"):
             images[role] = _load_asset(read(key))
         elif isinstance(key, list):
             images[role] = [decode_image(read(k)) for k in key]
         else:
-            images[role] = decode_image(read(key))
+            data = read(key)
+            images[role] = decode_image(data)
+            if role == "target":
+                product_shot = data
     progress(10)
     stages = [s for s in PLANS[spec["kind"]] if not (s.optional_role and s.optional_role not in images)]
     previous, stage_metrics, engines = None, [], []
@@ -136,7 +140,11 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
         source_type=source_type(spec["kind"]), job_id=spec["job_id"], engine=" → ".join(engines),
         engine_version=";".join(engines),
     )
-    png = provenance.encode_png(image, xmp)
+    png = content_credentials.sign(
+        provenance.encode_png(image, xmp), "image/png", kind=spec["kind"], job_id=spec["job_id"],
+        agent=" → ".join(engines), source_type=source_type(spec["kind"]),
+        ingredient=product_shot, ingredient_mime=content_credentials.image_mime(product_shot),
+    )
     lifted = {
         name: next(m[name] for m in stage_metrics if name in m)
         for name in LIFTED_METRICS if any(name in m for m in stage_metrics)

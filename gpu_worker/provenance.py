@@ -87,6 +87,18 @@ def encode_png(image: np.ndarray, xmp: str) -> bytes:
     return buffer.getvalue()
 
 
+def encode(image: np.ndarray, xmp: str, mime: str) -> bytes:
+    """PNG, JPEG or WebP bytes (Pillow's default quality) of an RGB uint8 image with the XMP packet embedded."""
+    if mime == "image/png":
+        return encode_png(image, xmp)
+    formats = {"image/jpeg": "JPEG", "image/webp": "WEBP"}
+    if mime not in formats:
+        raise ValueError(f"no encoder for {mime!r}")
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format=formats[mime], xmp=xmp.encode())
+    return buffer.getvalue()
+
+
 def read_xmp(png: bytes) -> str | None:
     with Image.open(io.BytesIO(png)) as image:
         image.load()
