@@ -43,6 +43,7 @@ def _rate(name: str, default: str) -> str | None:
 @dataclass(frozen=True)
 class Environment:
     var_dir: Path = field(default_factory=lambda: Path(os.environ.get("GASANG_VAR_DIR", BASE_DIR / "var")))
+    c2pa_trust_anchors: str = field(default_factory=lambda: os.environ.get("GASANG_C2PA_TRUST", ""))
     demo_photos_dir: Path = field(default_factory=lambda: Path(
         os.environ.get("GASANG_DEMO_PHOTOS", BASE_DIR.parent / "shared" / "testdata")))
     secret_key: str = field(default_factory=lambda: os.environ.get("SECRET_KEY", ""))

@@ -76,6 +76,18 @@ def _announce_when_ready(children: dict[str, Child], port: str, env: dict) -> No
     print(_banner(port), flush=True)
 
 
+def _development_signer(env: dict, var_dir: Path) -> dict:
+    """Without an operator's signer, outputs are signed with a throwaway development certificate (made once under
+    var/c2pa/) that the verification page trusts, so the demo shows what production does."""
+    if env.get("GASANG_C2PA_CERT") or env.get("GASANG_C2PA_SIGN_HOOK"):
+        return {}
+    from gpu_worker.tools.dev_certificate import development_signer
+
+    made = development_signer(var_dir / "c2pa")
+    return {"GASANG_C2PA_CERT": made["cert"], "GASANG_C2PA_KEY": made["key"],
+            "GASANG_C2PA_TRUST": env.get("GASANG_C2PA_TRUST") or made["ca"]}
+
+
 def main() -> int:
     port = os.environ.get("PORT", "8000")
     var_dir = Path(os.environ.get("GASANG_VAR_DIR", ROOT / "var"))
@@ -83,6 +95,7 @@ def main() -> int:
     env = {**os.environ, "GASANG_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "config.settings.local",
            "PYTHONUNBUFFERED": "1"}
     os.environ.update({"GASANG_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "config.settings.local"})
+    env.update(_development_signer(env, var_dir))
     children = {name: Child(name, cmd, env) for name, cmd in _commands(port).items()}
     threading.Thread(target=_announce_when_ready, args=(children, port, env), daemon=True).start()
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
 
-from frontend import views, views_catalog, views_curation, views_faces, views_jobs, views_settings
+from frontend import views, views_catalog, views_curation, views_faces, views_jobs, views_settings, views_verify
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -35,6 +35,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/cancel/", views_jobs.job_cancel, name="job-cancel"),
     path("batches/<uuid:pk>/", views_jobs.batch_detail, name="batch-detail"),
     path("second-generation/", views_jobs.second_generation, name="second-generation"),
+    path("verify/", views_verify.verify, name="verify"),
     # settings
     path("settings/", views_settings.settings_index, name="settings"),
     path("settings/tokens/", views_settings.tokens, name="settings-tokens"),

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from config import processes
+from tests.c2pa_pki import stack_pki
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,6 +91,9 @@ def stack_env(s3, bucket: str, broker_url: str | None = None) -> dict[str, str]:
         "S3_SECRET_ACCESS_KEY": s3.secret_key,
         "PYTHONUNBUFFERED": "1",
     }
+    # Every job output is signed with a throwaway certificate, as an operator's would sign it (#18).
+    pki = stack_pki()
+    env.update({"GASANG_C2PA_CERT": pki["cert"], "GASANG_C2PA_KEY": pki["key"]})
     return env
 
 

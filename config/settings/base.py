@@ -247,3 +247,8 @@ LOGGING = {
 # The photos `make run` seeds the demo store from (used in place, never copied into the repository); absent on a
 # machine without ../shared, and then the demo starts empty (generation/demo.py).
 DEMO_PHOTOS_DIR = ENV.demo_photos_dir
+
+# The certificates (PEM file) whose content credentials the verification page calls Gasang's own: the operator's
+# signing CA (the GPU workers sign with GASANG_C2PA_CERT / GASANG_C2PA_KEY). Empty: signatures are checked, but no
+# signer is trusted.
+C2PA_TRUST_ANCHORS_FILE = ENV.c2pa_trust_anchors

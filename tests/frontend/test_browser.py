@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gpu_worker import content_credentials
+from tests.c2pa_pki import stack_pki
 from tests.generation.photos import astronaut, grace_hopper, jpeg_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -119,6 +121,9 @@ def test_seller_uploads_two_shots_runs_the_pipeline_and_downloads_the_zip(page, 
     archive = zipfile.ZipFile(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     names = archive.namelist()
     assert sorted(names) == ["look-front-gasang.png", "look-mirror-gasang.png"]  # matched to the product by name
+    for name in names:  # every output carries a valid, signed content credential (#18)
+        credential = content_credentials.read(archive.read(name), "image/png", trust_anchors=stack_pki()["ca"])
+        assert credential.state == "Trusted" and credential.actions[-1]["action"] == "c2pa.edited", name
 
     # One result alone downloads under its product shot's name too; its face can be looked at close up first.
     card = page.locator(".job-card", has_text="look-front.jpg")

@@ -160,7 +160,7 @@ def test_new_seller_goes_from_make_run_to_a_downloaded_product_photo(browser_pag
     step("batch-new")
     page.get_by_role("button", name="시작").click()
     page.wait_for_url("**/batches/**")
-    page.locator("#batch-progress [role=status]").wait_for()  # progress, refreshed until the batch is done
+    page.locator("#batch-progress > [role=status], #batch-progress p[role=status]").first.wait_for()  # progress
     step("batch-running")
     page.get_by_text("1개 모두 끝났습니다").wait_for(timeout=JOB_TIMEOUT_MS)
     assert page.locator(".job-card .state-succeeded").count() == 1, page.locator("#batch-progress").inner_text()
@@ -183,6 +183,12 @@ def test_new_seller_goes_from_make_run_to_a_downloaded_product_photo(browser_pag
         page.locator("#download-zip").click()
     archive = zipfile.ZipFile(io.BytesIO(Path(zipped.value.path()).read_bytes()))
     assert archive.namelist() == ["spring-look-gasang.png"]
+
+    # The result carries a signed content credential (make run's development signer); the card's link checks it.
+    page.locator(".job-card .result-credential").first.click()
+    page.get_by_text("유효한 가상 콘텐츠 자격 증명입니다").wait_for()
+    step("credential")
+    page.go_back()
 
     # The job list names the product (with its thumbnail).
     page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="작업").click()

@@ -17,9 +17,11 @@ from PIL import Image
 from catalog.models import ModelFace, ProductShot
 from core import objectstore
 from generation.models import Job, JobState
+from gpu_worker import content_credentials
 from gpu_worker.provenance import read_xmp
 from gpu_worker.spec import SOURCE_TYPE_COMPOSITE
 from tests.accounts.factories import MembershipFactory
+from tests.c2pa_pki import stack_pki
 from tests.generation.photos import astronaut, grace_hopper, jpeg_bytes
 from tests.stack import wait_until
 
@@ -78,6 +80,10 @@ def test_upload_then_pipeline_job_produces_a_labelled_result_of_the_chosen_face(
     result_png = objectstore.get_bytes(job.outputs["image"])
     xmp = read_xmp(result_png)
     assert SOURCE_TYPE_COMPOSITE in xmp and job_id in xmp
+    credential = content_credentials.read(result_png, "image/png", trust_anchors=stack_pki()["ca"])
+    assert credential.state == "Trusted", credential.failures  # signed C2PA manifest (#18)
+    assert credential.actions[-1]["action"] == "c2pa.edited" and credential.job["job_id"] == job_id
+    assert credential.actions[-1]["digitalSourceType"] == SOURCE_TYPE_COMPOSITE
     result = np.asarray(Image.open(io.BytesIO(result_png)).convert("RGB"))
     stored_shot = np.asarray(Image.open(io.BytesIO(objectstore.get_bytes(shot.image))).convert("RGB"))
     assert result.shape == stored_shot.shape

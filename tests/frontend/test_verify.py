@@ -1,0 +1,95 @@
+"""The content-credential check page: a Gasang output signed by the operator's certificate reads as valid and says
+what was done, by which engine and in which job; an edited, re-signed or stripped copy says so."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from core import objectstore
+from generation.models import Job, JobState
+from gpu_worker import content_credentials
+from gpu_worker.spec import SOURCE_TYPE_COMPOSITE
+from tests.accounts.factories import MembershipFactory
+from tests.c2pa_pki import edit_pixels, make_pki
+from tests.generation.factories import public_face
+from tests.generation.photos import astronaut, png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return make_pki(tmp_path_factory.mktemp("c2pa"), "operator")
+
+
+@pytest.fixture
+def trusted(pki, settings, tmp_path):
+    anchors = tmp_path / "trust.pem"
+    anchors.write_text(pki["ca"])
+    settings.C2PA_TRUST_ANCHORS_FILE = str(anchors)
+    return pki
+
+
+def signed_output(pki, job_id: str = "8c8d27ea-8500-43f4-9b1c-1c83517dff3e") -> bytes:
+    config = content_credentials.signer_from_env({content_credentials.CERT_ENV: pki["cert"],
+                                                 content_credentials.KEY_ENV: pki["key"]})
+    small = png_bytes(astronaut()[::4, ::4].copy())
+    return content_credentials.sign(small, "image/png", kind="pipeline", job_id=job_id,
+                                    agent="swap:classical-2.0 → restore:classical-1.0",
+                                    source_type=SOURCE_TYPE_COMPOSITE, ingredient=small, ingredient_mime="image/png",
+                                    config=config)
+
+
+def check(client, data: bytes, name: str = "result.png") -> str:
+    upload = io.BytesIO(data)
+    upload.name = name
+    return client.post(reverse("verify"), {"file": upload}, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+
+@pytest.fixture
+def seller(client):
+    membership = MembershipFactory()
+    client.force_login(membership.user)
+    return membership
+
+
+def test_a_gasang_output_reads_as_valid_with_what_was_done_by_which_engine_in_which_job(client, seller, trusted):
+    page = check(client, signed_output(trusted))
+    assert "유효한 가상 콘텐츠 자격 증명입니다" in page
+    assert "얼굴을 AI로 만든 얼굴로 바꾼 사진" in page and "AI 생성물을 합성한 사진" in page
+    assert "swap:classical-2.0" in page and "8c8d27ea-8500-43f4-9b1c-1c83517dff3e" in page
+
+
+def test_an_edited_a_stripped_and_a_stranger_signed_copy_each_say_so(client, seller, trusted, tmp_path):
+    edited = edit_pixels(signed_output(trusted), "image/png")
+    assert "서명 이후 이미지나 자격 증명이 바뀌었습니다" in check(client, edited)
+
+    stripped = io.BytesIO()
+    Image.open(io.BytesIO(signed_output(trusted))).save(stripped, format="PNG")  # a re-save drops the manifest
+    assert "콘텐츠 자격 증명이 없습니다" in check(client, stripped.getvalue())
+
+    stranger = make_pki(tmp_path, "stranger")
+    assert "신뢰하는 인증서로 서명된 것이 아닙니다" in check(client, signed_output(stranger))
+
+    assert "PNG, JPEG, WEBP" in check(client, b"plain text, not an image", "notes.txt")
+
+
+def test_a_job_of_the_store_is_checked_from_its_card_and_another_stores_job_is_not(client, seller, trusted):
+    store = seller.store
+    job = Job.objects.create(store=store, kind="pipeline", state=JobState.SUCCEEDED, inputs={"face": public_face().pk})
+    key = objectstore.put_bytes(f"stores/{store.pk}/jobs/{job.pk}/result.png", signed_output(trusted, str(job.pk)))
+    job.outputs = {"image": key}
+    job.save(update_fields=["outputs"])
+
+    page = client.get(reverse("verify"), {"job": str(job.pk)}, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "유효한 가상 콘텐츠 자격 증명입니다" in page
+    assert reverse("job-detail", args=[job.pk]) in page  # the credential names this store's job: linked
+
+    other = Job.objects.create(store=MembershipFactory().store, kind="pipeline", state=JobState.SUCCEEDED,
+                               inputs={}, outputs={"image": key})
+    page = client.get(reverse("verify"), {"job": str(other.pk)}, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "이 스토어에는 그 번호의 끝난 작업이 없습니다" in page and "유효한" not in page
