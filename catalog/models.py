@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Store
+from gpu_worker.spec import LABEL_POSITIONS, LABEL_SIZES, LABEL_TEXTS
 
 
 class StylePreset(models.Model):
@@ -170,6 +171,11 @@ class StoreOptions(models.Model):
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="options", primary_key=True)
     model_face = models.ForeignKey(ModelFace, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     visible_ai_label = models.BooleanField(default=False)
+    # The visible mark's wording, corner and size (gpu_worker.spec.LABEL_*); Korean stores always carry it.
+    label_text = models.CharField(max_length=20, choices=[(k, k) for k in LABEL_TEXTS], default="ai")
+    label_position = models.CharField(max_length=20, choices=[(p, p) for p in LABEL_POSITIONS],
+                                      default="bottom-right")
+    label_size = models.CharField(max_length=10, choices=[(k, k) for k in LABEL_SIZES], default="small")
 
     def __str__(self) -> str:
         return f"options of {self.store}"

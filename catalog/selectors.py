@@ -78,14 +78,27 @@ def store_options(*, store: Store) -> StoreOptions | None:
     return StoreOptions.objects.filter(store=store).select_related("model_face").first()
 
 
-def store_wants_visible_label(*, store: Store) -> bool:
-    """Whether the store asked for the visible "AI-generated" label on every output.
+def label_is_mandatory(*, store: Store) -> bool:
+    """Korean stores always mark their outputs visibly: realistic synthetic images that leave the service must be
+    clearly marked (AI Basic Act, Art. 31(3)); the store chooses only the wording, corner and size."""
+    return store.locale == Store.Locale.KOREAN
 
-    Reads the options loaded with the request's store (accounts.selectors), else one narrow query.
-    """
+
+def _loaded_options(store: Store) -> StoreOptions | None:
+    """The options loaded with the request's store (accounts.selectors), else one query."""
     if Store.options.is_cached(store):
         try:
-            return store.options.visible_ai_label
+            return store.options
         except StoreOptions.DoesNotExist:
-            return False
-    return any(StoreOptions.objects.filter(store=store).values_list("visible_ai_label", flat=True)[:1])
+            return None
+    return StoreOptions.objects.filter(store=store).first()
+
+
+def store_visible_label(*, store: Store) -> dict:
+    """The visible mark the store's outputs carry: ``{"visible": bool, "text", "position", "size"}``."""
+    options = _loaded_options(store)
+    visible = label_is_mandatory(store=store) or bool(options and options.visible_ai_label)
+    if options is None:
+        return {"visible": visible}
+    return {"visible": visible, "text": options.label_text, "position": options.label_position,
+            "size": options.label_size}

@@ -7,6 +7,7 @@ from accounts.login_throttle import ThrottledLoginFormMixin
 from accounts.models import Store
 from catalog.tags import tag_label
 from frontend.seed_text import seed_description, stored_description
+from gpu_worker.spec import LABEL_TEXTS
 
 STORE_NAME_REQUIRED = _("Enter your store's name.")
 LANGUAGE_REQUIRED = _("Choose a language.")
@@ -266,6 +267,24 @@ class StoreOptionsForm(forms.Form):
         label=_("Show a visible “AI 생성” mark on results"), required=False,
         help_text=_("Every result already carries an invisible AI-provenance record; this adds a mark people can see."),
     )
+    label_text = forms.ChoiceField(label=_("Wording of the mark"), choices=(), required=False)
+    label_position = forms.ChoiceField(label=_("Corner of the mark"), required=False, choices=[
+        ("bottom-right", _("Bottom right")), ("bottom-left", _("Bottom left")),
+        ("top-right", _("Top right")), ("top-left", _("Top left"))])
+    label_size = forms.ChoiceField(label=_("Size of the mark"), required=False, choices=[
+        ("small", _("Small (the legal minimum)")), ("medium", _("Medium")), ("large", _("Large"))])
+
+    def __init__(self, *args, mandatory_label: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        korean = self.initial.get("locale", "ko") == "ko" or mandatory_label
+        self.fields["label_text"].choices = [(key, texts[0] if korean else texts[1])
+                                             for key, texts in LABEL_TEXTS.items()]
+        if mandatory_label:
+            field = self.fields["visible_ai_label"]
+            field.disabled, self.initial["visible_ai_label"] = True, True
+            field.help_text = _("Korean stores always carry the mark: realistic AI-made images that leave the service "
+                                "must be clearly marked (AI Basic Act, Art. 31(3)). Choose its wording, corner and "
+                                "size below.")
 
 
 # ---- face upload -------------------------------------------------------------------------------

@@ -158,17 +158,24 @@ def member_action(request, pk: int):
 @store_page(**OWNER)
 def store_options(request):
     options = catalog.store_options(store=request.store)
+    label = catalog.store_visible_label(store=request.store)
     initial = {"name": request.store.name, "locale": request.store.locale,
-               "visible_ai_label": bool(options and options.visible_ai_label)}
-    form = StoreOptionsForm(request.POST or None, initial=initial)
+               "visible_ai_label": bool(options and options.visible_ai_label),
+               "label_text": label.get("text", "ai"), "label_position": label.get("position", "bottom-right"),
+               "label_size": label.get("size", "small")}
+    form = StoreOptionsForm(request.POST or None, initial=initial,
+                            mandatory_label=catalog.label_is_mandatory(store=request.store))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             accounts.store_update(store=request.store, name=data["name"], locale=data["locale"])
+            catalog_services.store_options_update(
+                store=request.store, visible_ai_label=data["visible_ai_label"],
+                label_text=data["label_text"] or None, label_position=data["label_position"] or None,
+                label_size=data["label_size"] or None)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            catalog_services.store_options_update(store=request.store, visible_ai_label=data["visible_ai_label"])
             messages.success(request, _("Store settings saved."))
             return redirect("settings-store")
     return render(request, "frontend/settings_store.html", {"form": form})

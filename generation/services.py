@@ -39,9 +39,12 @@ def _fingerprint(kind: str, inputs: dict, params: dict) -> str:
 
 
 def output_label_for(*, store: Store, plan: Plan | None = None) -> dict:
-    """How outputs are marked: the free plan always gets the visible label and a small watermark."""
+    """How outputs are marked: the visible label when the store asks for it or must carry it (a Korean store,
+    catalog.selectors.label_is_mandatory), in its chosen wording, corner and size; the free plan always gets it and
+    a small watermark."""
     free_plan = (plan or billing.billing_account_for(store=store).plan).watermark
-    return {"visible": free_plan or catalog.store_wants_visible_label(store=store), "watermark": free_plan}
+    label = catalog.store_visible_label(store=store)
+    return {**label, "visible": free_plan or label["visible"], "watermark": free_plan}
 
 
 # Kinds that replace the face on the product shot: a shot whose detection found no face cannot be one's target.

@@ -133,7 +133,7 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
     image = previous
     label = spec.get("label") or {}
     if label.get("visible"):
-        image = provenance.add_visible_label(image)
+        image = provenance.add_visible_label(image, **{k: label[k] for k in ('text', 'position', 'size') if k in label})
     if label.get("watermark"):
         image = provenance.add_watermark(image)
     xmp = provenance.xmp_packet(

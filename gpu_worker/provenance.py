@@ -13,9 +13,9 @@ from xml.sax.saxutils import escape
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
+from gpu_worker.spec import LABEL_POSITIONS, LABEL_SIZES, LABEL_TEXTS
+
 XMP_KEY = "XML:com.adobe.xmp"
-LABEL_TEXT = "AI 생성"
-LABEL_TEXT_LATIN = "AI-generated"
 # Hangul needs a CJK font: the GPU image installs fonts-nanum; GASANG_LABEL_FONT overrides.
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf",
@@ -43,26 +43,31 @@ def xmp_packet(*, source_type: str, job_id: str, engine: str, engine_version: st
     )
 
 
-def _label_font(size: int) -> tuple[ImageFont.ImageFont, str]:
+def _label_font(size: int, text: str = "ai") -> tuple[ImageFont.ImageFont, str]:
+    korean, latin = LABEL_TEXTS.get(text, LABEL_TEXTS["ai"])
     for path in (os.environ.get("GASANG_LABEL_FONT"), *FONT_CANDIDATES):
         if path and os.path.exists(path):
-            return ImageFont.truetype(path, size), LABEL_TEXT
-    return ImageFont.load_default(size), LABEL_TEXT_LATIN  # no CJK font installed: say it in Latin letters
+            return ImageFont.truetype(path, size), korean
+    return ImageFont.load_default(size), latin  # no CJK font installed: say it in Latin letters
 
 
-def add_visible_label(image: np.ndarray) -> np.ndarray:
-    """A small, legible corner mark (bottom-right) scaled to the image."""
+def add_visible_label(image: np.ndarray, *, text: str = "ai", position: str = "bottom-right",
+                      size: str = "small") -> np.ndarray:
+    """A legible corner mark scaled to the image: ``text``, ``position`` and ``size`` are the store's choices
+    (gpu_worker.spec.LABEL_*); unknown values fall back to the defaults, never to no mark."""
     canvas = Image.fromarray(image).convert("RGB")
     width, height = canvas.size
-    size = max(12, round(min(width, height) * 0.035))
-    font, text = _label_font(size)
+    px = max(12, round(min(width, height) * LABEL_SIZES.get(size, LABEL_SIZES["small"])))
+    font, words = _label_font(px, text)
     draw = ImageDraw.Draw(canvas, "RGBA")
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-    pad = max(4, size // 3)
+    left, top, right, bottom = draw.textbbox((0, 0), words, font=font)
+    pad = max(4, px // 3)
     box_w, box_h = right - left + 2 * pad, bottom - top + 2 * pad
-    x0, y0 = width - box_w - pad, height - box_h - pad
+    position = position if position in LABEL_POSITIONS else "bottom-right"
+    x0 = width - box_w - pad if position.endswith("right") else pad
+    y0 = height - box_h - pad if position.startswith("bottom") else pad
     draw.rounded_rectangle((x0, y0, x0 + box_w, y0 + box_h), radius=pad, fill=(0, 0, 0, 150))
-    draw.text((x0 + pad - left, y0 + pad - top), text, font=font, fill=(255, 255, 255, 255))
+    draw.text((x0 + pad - left, y0 + pad - top), words, font=font, fill=(255, 255, 255, 255))
     return np.asarray(canvas)
 
 

@@ -65,6 +65,15 @@ FACE_ASSET_VERSION = 2
 SOURCE_TYPE_GENERATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 SOURCE_TYPE_COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 GENERATED_KINDS = frozenset({"generate_face", "second_generation"})  # wholly new faces; the others edit a photo
+
+# The visible AI mark (job spec "label": {"visible", "watermark", "text", "position", "size"}). The texts all say
+# "made with AI" (a store cannot word it away); "small" is the legal minimum Korean stores cannot switch off
+# (AI Basic Act, Art. 31(3): realistic synthetic images leaving the service are clearly marked): 3.5 % of the
+# image's short side, at least 12 px.
+LABEL_TEXTS = {"ai": ("AI 생성", "AI-generated"), "ai_image": ("AI로 만든 이미지", "AI-generated image"),
+               "virtual_model": ("AI 가상 모델", "AI virtual model")}
+LABEL_POSITIONS = ("bottom-right", "bottom-left", "top-right", "top-left")
+LABEL_SIZES = {"small": 0.035, "medium": 0.05, "large": 0.07}
 assert GENERATED_KINDS.issubset(JOB_KINDS)
 
 

@@ -181,6 +181,8 @@ def test_a_price_an_admin_sets_is_what_the_next_job_reserves(client, owner):
 def test_a_paid_store_gets_the_visible_label_from_its_next_job_once_it_asks(client, owner, caller):
     from catalog.services import store_options_update
 
+    owner.store.locale = "en"  # a Korean store always carries the mark (next test)
+    owner.store.save(update_fields=["locale"])
     put_on_plan(owner.store, plan_with("pro", 100, metered=True))
     if caller == "dashboard session":
         del client.defaults["HTTP_AUTHORIZATION"]
@@ -195,4 +197,19 @@ def test_a_paid_store_gets_the_visible_label_from_its_next_job_once_it_asks(clie
     labelled = label_of_a_new_job()
 
     assert unlabelled == {"visible": False, "watermark": False}
-    assert labelled == {"visible": True, "watermark": False}
+    assert labelled == {"visible": True, "watermark": False, "text": "ai", "position": "bottom-right", "size": "small"}
+
+
+def test_a_korean_store_always_marks_its_results_in_the_wording_corner_and_size_it_chose(client, owner):
+    from catalog.services import store_options_update
+
+    put_on_plan(owner.store, plan_with("pro", 100, metered=True))
+    assert owner.store.locale == "ko"
+    store_options_update(store=owner.store, visible_ai_label=False, label_text="virtual_model",
+                         label_position="top-left", label_size="large")
+
+    job_id = create(client, owner.store).json()["id"]
+
+    label = OutboxMessage.objects.get(payload__job_id=job_id).payload["label"]
+    assert label == {"visible": True, "watermark": False, "text": "virtual_model", "position": "top-left",
+                     "size": "large"}  # switched off, still on: AI Basic Act, Art. 31(3)

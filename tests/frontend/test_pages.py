@@ -341,10 +341,29 @@ def test_webhook_endpoints_are_managed_through_the_same_services_as_the_api(clie
 
 
 def test_store_options_page_sets_the_visible_ai_label(client):
-    from catalog.selectors import store_options
+    from catalog.selectors import store_options, store_visible_label
 
     membership = login(client)
-    client.post(reverse("settings-store"), {"name": "봄날", "locale": "ko", "visible_ai_label": "on"})
+    membership.store.locale = "en"
+    membership.store.save(update_fields=["locale"])
+    client.post(reverse("settings-store"), {"name": "Spring", "locale": "en", "visible_ai_label": "on",
+                                            "label_text": "ai_image", "label_position": "top-right",
+                                            "label_size": "medium"})
     assert store_options(store=membership.store).visible_ai_label is True
-    client.post(reverse("settings-store"), {"name": "봄날", "locale": "ko"})
+    assert store_visible_label(store=membership.store) == {"visible": True, "text": "ai_image",
+                                                           "position": "top-right", "size": "medium"}
+    client.post(reverse("settings-store"), {"name": "Spring", "locale": "en"})
     assert store_options(store=membership.store).visible_ai_label is False
+
+
+def test_a_korean_store_cannot_switch_the_mark_off_and_is_told_why(client):
+    from catalog.selectors import store_visible_label
+
+    membership = login(client)
+    page = client.get(reverse("settings-store"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "인공지능기본법 제31조 제3항" in page and "작게 (법정 최소 크기)" in page
+    client.post(reverse("settings-store"), {"name": "봄날", "locale": "ko", "label_position": "bottom-left"})
+    assert store_visible_label(store=membership.store)["visible"] is True
+    assert store_visible_label(store=membership.store)["position"] == "bottom-left"
+    response = client.post(reverse("settings-store"), {"name": "봄날", "locale": "ko", "label_size": "huge"})
+    assert response.status_code == 200 and store_visible_label(store=membership.store)["size"] == "small"

@@ -61,3 +61,21 @@ def test_free_plan_watermark_marks_the_top_left_corner():
 
     ys, xs = np.nonzero(np.abs(marked.astype(int) - plain.astype(int)).sum(axis=2))
     assert len(ys) and ys.max() < marked.shape[0] * 0.2 and xs.max() < marked.shape[1] * 0.4
+
+
+def test_the_visible_mark_goes_in_the_corner_and_size_the_store_chose():
+    from gpu_worker.provenance import add_visible_label
+
+    plain = np.full((400, 600, 3), 230, np.uint8)
+    corner = {"top-left": (slice(0, 60), slice(0, 200)), "bottom-right": (slice(340, 400), slice(400, 600))}
+
+    def darkened(image, where):
+        return int((image[corner[where]].astype(int) < 150).sum())
+
+    top_left = add_visible_label(plain, position="top-left")
+    assert darkened(top_left, "top-left") > 0 and darkened(top_left, "bottom-right") == 0
+    small = add_visible_label(plain, size="small")
+    large = add_visible_label(plain, size="large")
+    assert (large < 150).sum() > 2 * (small < 150).sum()  # the large mark covers well over twice the area
+    unknown = add_visible_label(plain, position="nowhere", size="huge", text="nothing")
+    assert darkened(unknown, "bottom-right") > 0  # a bad choice falls back to the default mark, never to none
