@@ -24,11 +24,12 @@ from accounts.tenancy import StoreScopedViewSet
 from catalog.apis import UPLOAD_ERRORS, ImageUploadMixin
 from core import objectstore
 from core.query_params import validated_query
-from generation import parents, selectors, services, waiting, webhooks
+from generation import credentials, parents, selectors, services, waiting, webhooks
 from generation.models import Batch, Job, JobState, ParentPhoto, WebhookDelivery, WebhookEndpoint
 from generation.serializers import (
     BatchCreateSerializer,
     BatchSerializer,
+    CredentialSerializer,
     JobCreateSerializer,
     JobFilterSerializer,
     JobSerializer,
@@ -115,6 +116,18 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedVi
     def cancel(self, request, pk=None):
         job = services.job_cancel(job=self.get_object())
         return Response(JobSerializer(job).data)
+
+    @extend_schema(responses={200: CredentialSerializer})
+    @action(detail=True, methods=["get"])
+    def credential(self, request, pk=None):
+        """The C2PA content credential of the job's result, checked against the operator's trust list: ``outcome``
+        is ``trusted`` (signed by Gasang, unaltered), ``untrusted``, ``altered`` or ``none``."""
+        job = self.get_object()
+        key = (job.outputs or {}).get("image") if job.state == JobState.SUCCEEDED else None
+        if not key:
+            raise exceptions.NotFound(_("This job has no result to check yet."))
+        verification = credentials.verify_image(data=objectstore.get_bytes(key))
+        return Response(CredentialSerializer(verification).data)
 
 
 class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):

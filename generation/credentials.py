@@ -17,6 +17,7 @@ UNTRUSTED = "untrusted"  # a well-formed signature by a certificate this server 
 ALTERED = "altered"  # the image or its manifest changed after signing
 NONE = "none"  # no content credential at all (e.g. stripped by a re-encode)
 UNREADABLE = "unreadable"  # not a PNG, JPEG or WebP image
+OUTCOMES = (TRUSTED, UNTRUSTED, ALTERED, NONE, UNREADABLE)
 ALTERED_CODES = ("dataHash.mismatch", "assertion.hashedURI.mismatch", "claimSignature.mismatch", "hash.mismatch")
 
 

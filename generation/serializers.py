@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from core import objectstore
 from generation.consistency import batch_consistency, job_consistency
+from generation.credentials import OUTCOMES
 from generation.models import Batch, Job, JobKind, JobState, ParentPhoto, WebhookDelivery, WebhookEndpoint
 from generation.webhooks import check_endpoint_url
 from gpu_worker.spec import JOB_PARAMS, MAX_CONTRIBUTORS, MIN_CONTRIBUTORS
@@ -277,3 +278,14 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "created_at",
             "delivered_at",
         ]
+
+
+class CredentialSerializer(serializers.Serializer):
+    """What a result's content credential says (generation.credentials.Verification)."""
+
+    outcome = serializers.ChoiceField(choices=list(OUTCOMES))
+    action = serializers.CharField(help_text="c2pa.created (a generated face) or c2pa.edited (a swapped shot)")
+    source_type = serializers.CharField(help_text="generated | composite (IPTC digital source type)")
+    agent = serializers.CharField(help_text="the software agent: Gasang and its engine chain")
+    job_id = serializers.CharField()
+    failures = serializers.ListField(child=serializers.CharField(), help_text="the C2PA validation failure codes")

@@ -93,3 +93,25 @@ def test_a_job_of_the_store_is_checked_from_its_card_and_another_stores_job_is_n
                                inputs={}, outputs={"image": key})
     page = client.get(reverse("verify"), {"job": str(other.pk)}, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert "이 스토어에는 그 번호의 끝난 작업이 없습니다" in page and "유효한" not in page
+
+
+def test_the_api_checks_a_jobs_result_for_its_customers(client, trusted):
+    from tests.accounts.factories import token_for
+
+    membership = MembershipFactory()
+    store = membership.store
+    job = Job.objects.create(store=store, kind="pipeline", state=JobState.SUCCEEDED, inputs={"face": public_face().pk})
+    key = objectstore.put_bytes(f"stores/{store.pk}/jobs/{job.pk}/result.png", signed_output(trusted, str(job.pk)))
+    job.outputs = {"image": key}
+    job.save(update_fields=["outputs"])
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token_for(membership, scopes=('read',))}"}
+
+    answer = client.get(f"/api/v1/jobs/{job.pk}/credential/", **auth)
+
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["outcome"] == "trusted" and body["action"] == "c2pa.edited" and body["job_id"] == str(job.pk)
+    assert body["source_type"] == "composite" and "swap:classical-2.0" in body["agent"]
+    queued = Job.objects.create(store=store, kind="pipeline", inputs={})
+    missing = client.get(f"/api/v1/jobs/{queued.pk}/credential/", **auth)
+    assert missing.status_code == 404 and "no result" in missing.json()["detail"]
