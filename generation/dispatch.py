@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.outbox import outbox_enqueue
+from generation.consent_records import job_consents
 from generation.models import Job, JobState
 from gpu_worker.spec import QUEUE_GPU, TASK_DETECT_FACES, TASK_RUN_JOB, validate_job_spec
 
@@ -29,6 +30,7 @@ def job_spec(job: Job, *, label: dict) -> dict:
         "attempt_limit": ATTEMPT_LIMIT,
         "attempts_before": job.attempts,  # the worker numbers its start above this (Redis may have lost its count)
         "label": label,
+        "consents": job_consents(job),  # recorded in the output's content credential
     }
     return validate_job_spec(spec)
 

@@ -43,6 +43,7 @@ TSA_ENV = "GASANG_C2PA_TSA_URL"
 OPT_OUT_ENV = "GASANG_C2PA_OPT_OUT"
 PRODUCTION_ENV = "GASANG_ENV"
 JOB_ASSERTION = "ai.gasang.job"
+CONSENT_ASSERTION = "ai.gasang.consent"
 INGREDIENT_TITLE = "product shot"
 MIME_TYPES = ("image/png", "image/jpeg", "image/webp")
 ALGORITHMS = ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519")
@@ -183,7 +184,7 @@ def _c2pa_signer(config: SignerConfig):
 
 
 def _manifest(*, kind: str, job_id: str, agent: str, source_type: str, mime: str, parent: bool,
-              ingredient_sha256: str | None) -> dict:
+              ingredient_sha256: str | None, consents: list[dict] | None = None) -> dict:
     software = {"name": "Gasang", "version": agent}
     if not parent:
         actions = [{"action": "c2pa.created", "digitalSourceType": source_type, "softwareAgent": software}]
@@ -202,6 +203,9 @@ def _manifest(*, kind: str, job_id: str, agent: str, source_type: str, mime: str
         "assertions": [
             {"label": "c2pa.actions.v2", "data": {"actions": actions}},
             {"label": JOB_ASSERTION, "data": job},
+            # That the real people whose faces shaped the result consented (who attested: the store or the
+            # gallery's curators; when; a hash of the record), never who they are.
+            *([{"label": CONSENT_ASSERTION, "data": {"consents": consents}}] if consents else []),
         ],
     }
 
@@ -219,13 +223,16 @@ def sign(
     source_type: str,
     ingredient: bytes | None = None,
     ingredient_mime: str | None = None,
+    consents: list[dict] | None = None,
     config: SignerConfig | None | object = _UNSET,
 ) -> bytes:
     """``data`` (a PNG or JPEG) with a signed C2PA manifest embedded; unchanged when no signer is configured.
 
     ``agent`` is the engine chain (``"swap:1.0 → restore:1.1"``); ``ingredient`` the product shot an edit started
     from (its bytes, hash-bound, never its name), a ``parentOf`` ingredient when ``ingredient_mime`` names a format
-    the library reads (else only its SHA-256 is recorded). ``config`` defaults to the environment's signer.
+    the library reads (else only its SHA-256 is recorded); ``consents`` the job spec's consent attestations
+    (gpu_worker.spec: role, attested_by, attested_at, record), recorded as an assertion. ``config`` defaults to the
+    environment's signer.
     """
     if mime not in MIME_TYPES:
         raise ValueError(f"content credentials for {mime!r}: only {', '.join(MIME_TYPES)}")
@@ -239,7 +246,7 @@ def sign(
     parent = edit and ingredient_mime is not None  # an ingredient in a format the library reads
     manifest = _manifest(
         kind=kind, job_id=job_id, agent=agent, source_type=source_type, mime=mime, parent=parent,
-        ingredient_sha256=digest.hex() if digest else None,
+        ingredient_sha256=digest.hex() if digest else None, consents=consents,
     )
     context = c2pa.Context.from_dict(_BUILD_SETTINGS, signer=_c2pa_signer(config))
     try:
@@ -270,6 +277,11 @@ class Credentials:
     def actions(self) -> list[dict]:
         assertions = self.manifest.get("assertions", [])
         return next((a["data"]["actions"] for a in assertions if a["label"].startswith("c2pa.actions")), [])
+
+    @property
+    def consents(self) -> list[dict]:
+        found = next((a["data"] for a in self.manifest.get("assertions", []) if a["label"] == CONSENT_ASSERTION), {})
+        return list(found.get("consents", []))
 
     @property
     def job(self) -> dict:

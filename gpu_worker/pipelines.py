@@ -144,6 +144,7 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
         provenance.encode_png(image, xmp), "image/png", kind=spec["kind"], job_id=spec["job_id"],
         agent=" → ".join(engines), source_type=source_type(spec["kind"]),
         ingredient=product_shot, ingredient_mime=content_credentials.image_mime(product_shot),
+        consents=spec.get("consents") or None,
     )
     lifted = {
         name: next(m[name] for m in stage_metrics if name in m)

@@ -101,7 +101,9 @@ def validate_job_spec(spec: dict) -> dict:
 
     ``{"job_id": str, "store_id": int, "kind": one of JOB_KINDS, "attempt_limit": int,
        "inputs": {role: storage key}, "params": {...}, "output_prefix": str,
-       "label": {"visible": bool}}``, optionally ``"attempts_before": int`` (starts the database has seen).
+       "label": {"visible": bool}}``, optionally ``"attempts_before": int`` (starts the database has seen) and
+    ``"consents": [{"role": input role, "attested_by": "store" | "gallery", "attested_at": ISO time,
+    "record": sha256 of the consent record}]`` (the real people whose photos the job uses; no personal data).
     Input roles: ``source`` (face), ``target`` (product shot),
     ``reference`` (makeup), ``parent_a``/``parent_b``, ``contributors`` (list of keys); a role ending in
     ``_asset`` is a prepared face asset, not an image (``source_asset``: the ``source`` face's, of

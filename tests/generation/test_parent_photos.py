@@ -85,7 +85,13 @@ def test_a_job_from_two_uploaded_parents_uses_their_photos_as_inputs(client, own
     images = dict(ParentPhoto.objects.filter(pk__in=ids).values_list("pk", "image"))
     assert job.input_keys == {"parent_a": images[ids[0]], "parent_b": images[ids[1]]}
     assert job.params == {"sex": "girl", "age_band": "7-12", "weight_a": 0.7}
-    assert OutboxMessage.objects.get().payload["inputs"] == job.input_keys
+    payload = OutboxMessage.objects.get().payload
+    assert payload["inputs"] == job.input_keys
+    # Their consent travels into the output's content credential: that it exists, when, who attested — not who.
+    consents = [(c["role"], c["attested_by"]) for c in payload["consents"]]
+    assert consents == [("parent_a", "store"), ("parent_b", "store")]
+    assert all(len(c["record"]) == 64 and c["attested_at"] for c in payload["consents"])
+    assert "김민지" not in str(payload["consents"]) and "아이 얼굴" not in str(payload["consents"])
 
 
 def test_a_job_refuses_another_stores_photo_a_missing_parent_and_a_bad_age_band(client, owner, photos):

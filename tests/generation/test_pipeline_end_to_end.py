@@ -6,7 +6,9 @@ the events worker and the outbox relay.
 
 from __future__ import annotations
 
+import datetime
 import io
+import json
 import urllib.request
 
 import numpy as np
@@ -28,10 +30,15 @@ from tests.stack import wait_until
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+CONSENT_AT = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=datetime.UTC)
+
+
 def published_gallery_face(image: np.ndarray) -> ModelFace:
     key = objectstore.put_bytes("gallery/faces/e2e-grace.jpg", jpeg_bytes(image))
     return ModelFace.objects.create(
-        store=None, image=key, name="Grace", curation=ModelFace.Curation.PUBLISHED, tags=["우아한"]
+        store=None, image=key, name="Grace", curation=ModelFace.Curation.PUBLISHED, tags=["우아한"],
+        source=ModelFace.Source.UPLOADED, consent_given_by="Estate of Grace Hopper (test)",
+        consent_purpose="virtual model for store photos", consent_given_at=CONSENT_AT,
     )
 
 
@@ -84,6 +91,10 @@ def test_upload_then_pipeline_job_produces_a_labelled_result_of_the_chosen_face(
     assert credential.state == "Trusted", credential.failures  # signed C2PA manifest (#18)
     assert credential.actions[-1]["action"] == "c2pa.edited" and credential.job["job_id"] == job_id
     assert credential.actions[-1]["digitalSourceType"] == SOURCE_TYPE_COMPOSITE
+    (consent,) = credential.consents  # the gallery face's consent: that it exists, when, who attested — not who
+    assert consent["role"] == "source" and consent["attested_by"] == "gallery"
+    assert consent["attested_at"] == CONSENT_AT.isoformat() and len(consent["record"]) == 64
+    assert "Grace Hopper" not in json.dumps(credential.manifest)
     result = np.asarray(Image.open(io.BytesIO(result_png)).convert("RGB"))
     stored_shot = np.asarray(Image.open(io.BytesIO(objectstore.get_bytes(shot.image))).convert("RGB"))
     assert result.shape == stored_shot.shape
