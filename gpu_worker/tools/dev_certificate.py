@@ -63,10 +63,16 @@ def make_pki(folder: Path, label: str, days: int = 30) -> dict:
     return {"ca": _pem(ca).decode(), "cert": str(cert_path), "key": str(key_path), "private_key": key}
 
 
+def _expires_soon(chain: Path) -> bool:
+    leaf = x509.load_pem_x509_certificate(chain.read_bytes())
+    return leaf.not_valid_after_utc < datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=7)
+
+
 def development_signer(folder: Path) -> dict:
-    """The development signer under ``folder`` (made once, valid a year): its chain, key and CA paths."""
+    """The development signer under ``folder`` (made once, valid a year, made again a week before it expires, so
+    the GPU worker's start-up check never meets an expired one): its chain, key and CA paths."""
     chain, key, ca = folder / "dev-chain.pem", folder / "dev-key.pem", folder / "dev-ca.pem"
-    if not (chain.exists() and key.exists() and ca.exists()):
+    if not (chain.exists() and key.exists() and ca.exists()) or _expires_soon(chain):
         folder.mkdir(parents=True, exist_ok=True)
         made = make_pki(folder, "dev", days=365)
         ca.write_text(made["ca"])

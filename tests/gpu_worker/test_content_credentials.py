@@ -5,6 +5,7 @@ The certificates are throwaway ones made here: a CA (the trust anchor the reader
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import os
@@ -278,3 +279,15 @@ def test_the_command_lines_output_is_signed_too(signer_env, tmp_path, capsys, su
         xmp = read_xmp(data) if mime == "image/png" else image.info["xmp"].decode()
     assert credentials.job["job_id"] in xmp  # the XMP of provenance.py too
     assert b"spring-look" not in data
+
+
+def test_the_development_signer_is_made_once_and_made_again_before_it_expires(tmp_path, time_machine):
+    from gpu_worker.tools.dev_certificate import development_signer
+
+    time_machine.move_to(datetime.datetime(2026, 12, 2, 12, 0, tzinfo=datetime.UTC), tick=False)
+    first = development_signer(tmp_path)
+    made = Path(first["cert"]).read_bytes()
+    assert development_signer(tmp_path) == first and Path(first["cert"]).read_bytes() == made  # kept
+    time_machine.move_to(datetime.datetime(2027, 11, 30, 12, 0, tzinfo=datetime.UTC), tick=False)  # 2 days left
+    again = development_signer(tmp_path)
+    assert Path(again["cert"]).read_bytes() != made
