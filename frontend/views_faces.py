@@ -17,7 +17,6 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
 from catalog import faces, selectors
@@ -25,22 +24,8 @@ from catalog.face_checks import FaceCheck, face_check
 from catalog.images import ImageRejected
 from catalog.models import ModelFace
 from frontend.access import store_page
-from frontend.errors import service_error_text
+from frontend.errors import image_refusal_text, service_error_text
 from frontend.forms import FaceUploadForm
-
-# ImageRejected explains itself in English (it is the API's wording); the page says it in the reader's language,
-# with the same sentences as the product shot upload.
-IMAGE_REFUSALS = {
-    "heic": gettext_lazy("HEIC/HEIF photos are not supported. Export the photo as JPEG, then upload it again."),
-    "unsupported_format": gettext_lazy(
-        "Only JPEG, PNG and WEBP photos can be uploaded. Save the file as JPEG, then upload it again."),
-    "too_large": gettext_lazy("The file is too large. Each photo can be up to 20 MB."),
-    "too_many_pixels": gettext_lazy(
-        "The image has too many pixels (the limit is 40 megapixels). Make it smaller, then upload it again."),
-    "corrupt_image": gettext_lazy(
-        "The image file is damaged and cannot be read. Save the original again, then upload it."),
-    "empty_file": gettext_lazy("The file is empty (0 bytes). Choose another file."),
-}
 
 
 @dataclass
@@ -51,13 +36,6 @@ class Upload:
     face: ModelFace | None = None
     error: str = ""
     code: str = ""
-
-
-def image_refusal_text(exc: ImageRejected) -> str:
-    code = exc.code
-    if code == "unsupported_format" and ("HEIC" in exc.message or "HEIF" in exc.message):
-        code = "heic"
-    return str(IMAGE_REFUSALS.get(code, exc.message))
 
 
 def check_text(check: FaceCheck) -> str:

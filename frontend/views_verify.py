@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from catalog.images import ImageRejected, read_limited
 from core import objectstore
 from frontend.access import store_page
-from frontend.views_faces import image_refusal_text
+from frontend.errors import image_refusal_text
 from generation import credentials, selectors
 
 OUTCOMES = {

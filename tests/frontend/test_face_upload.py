@@ -29,6 +29,17 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 FRAMEWORK_REQUIRED = "이 필드는 필수 항목입니다"
 
 
+# The KST/UTC date split: 23:30 UTC on the last day of a month is already the 1st in Seoul, the store's zone. The
+# consent date's "today" and "not in the future" must follow the store's calendar, whatever the machine's clock says.
+SPLIT = datetime.datetime(2026, 11, 30, 23, 30, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(request, time_machine):
+    if request.node.get_closest_marker("browser") is None:  # the browser test runs with the workers' real clock
+        time_machine.move_to(SPLIT)
+
+
 @pytest.fixture
 def local_storage(settings, tmp_path):
     """Objects in a throwaway folder (the browser test uses the S3-API server of the worker stack instead)."""
