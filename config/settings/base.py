@@ -73,6 +73,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Embedded mode: the web server's threads and three worker processes write one file. A deferred transaction
+    # that reads and then writes fails at once ("database is locked", no waiting) when another process wrote in
+    # between; IMMEDIATE takes the write lock up front and waits its turn. WAL lets readers go on meanwhile.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache shared by every web process: API rate-limit counters and Prefer: wait slots (accounts/throttling.py,

@@ -195,6 +195,31 @@ def test_staff_approves_a_pending_face_and_it_appears_in_the_public_gallery(page
     assert pending.curation == ModelFace.Curation.PUBLISHED and pending.curated_by == membership.user
 
 
+def test_a_shot_upload_the_server_answers_busy_is_sent_again_and_lands_once(page, shoot, s3_bucket, tmp_path):
+    from catalog.models import ProductShot
+
+    sign_up(page, shoot, "busy@example.com", store="바쁜 스토어")
+    busy_answers = []
+
+    def busy_once(route):
+        if route.request.method == "POST" and not busy_answers:
+            busy_answers.append(route.request.url)
+            return route.fulfill(status=503, headers={"Retry-After": "2", "Content-Type": "application/json"},
+                                 body=json.dumps({"detail": "busy", "code": "database_unavailable"}))
+        return route.continue_()
+
+    page.route("**/api/v1/product-shots/", busy_once)
+    (tmp_path / "look.jpg").write_bytes(jpeg_bytes(astronaut()))
+    page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="상품 사진").click()
+    page.set_input_files("#shot-files", str(tmp_path / "look.jpg"))
+    waiting = page.locator(".upload-item[data-state=waiting]")
+    waiting.wait_for()
+    assert "서버가 바쁩니다" in waiting.inner_text()  # the seller sees why nothing happened yet, not a failure
+    page.locator(".upload-item.ok", has_text="look.jpg").wait_for(timeout=UPLOAD_TIMEOUT_MS)
+    assert len(busy_answers) == 1 and page.locator(".upload-item.failed").count() == 0
+    assert ProductShot.objects.filter(original_filename="look.jpg").count() == 1
+
+
 def test_api_token_created_on_the_page_works_against_the_api(page, shoot, live_server):
     sign_up(page, shoot, "integrator@example.com", store="API 스토어")
     page.goto("/settings/")

@@ -152,7 +152,7 @@
     var labels = {
       done: list.getAttribute("data-label-done"), failed: list.getAttribute("data-label-failed"),
       network: list.getAttribute("data-label-network"), server: list.getAttribute("data-label-server"),
-      uploading: list.getAttribute("data-label-uploading"),
+      uploading: list.getAttribute("data-label-uploading"), retrying: list.getAttribute("data-label-retrying"),
     };
     var item = document.createElement("li");
     item.className = "upload-item";
@@ -170,41 +170,64 @@
     item.append(name, bar, status);
     list.appendChild(item);
 
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", zone.getAttribute("data-upload-url"));
-    xhr.setRequestHeader("X-CSRFToken", csrfToken());
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.upload.addEventListener("progress", function (e) {
-      if (e.lengthComputable) {
-        var pct = Math.round((100 * e.loaded) / e.total);
-        bar.value = pct; status.textContent = uploading + pct + "%";
-      }
-    });
-    xhr.addEventListener("load", function () {
-      var body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-      if (xhr.status === 201) {
-        bar.value = 100; status.textContent = labels.done;
-        showFieldErrors(zone, null);
-        if (body && body.check_url) { item.classList.add("checking"); showCheck(body, item, status, labels); }
-        else { item.classList.add("ok"); item.setAttribute("data-state", "done"); }
-      } else {
+    send(0);
+
+    function send(attempt) {
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", zone.getAttribute("data-upload-url"));
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) {
+          var pct = Math.round((100 * e.loaded) / e.total);
+          bar.value = pct; status.textContent = uploading + pct + "%";
+        }
+      });
+      xhr.addEventListener("load", function () {
+        var body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        var wait = retryDelay(xhr);
+        if (wait !== null && attempt < UPLOAD_RETRIES) {
+          // Busy or restarting (503/429 with Retry-After): the file was not taken, so send it again.
+          item.setAttribute("data-state", "waiting");
+          status.textContent = labels.retrying || labels.server;
+          setTimeout(function () { send(attempt + 1); }, wait);
+          return;
+        }
+        if (xhr.status === 201) {
+          bar.value = 100; status.textContent = labels.done;
+          showFieldErrors(zone, null);
+          if (body && body.check_url) { item.classList.add("checking"); showCheck(body, item, status, labels); }
+          else { item.classList.add("ok"); item.setAttribute("data-state", "done"); }
+        } else {
+          item.classList.add("failed"); item.setAttribute("data-state", "failed");
+          var formFields = body && body.errors && Object.keys(body.errors).some(function (k) { return k !== "file"; });
+          var said = formFields && list.getAttribute("data-label-form") || errorText(xhr, labels, list);
+          status.textContent = labels.failed + ": " + said;
+          status.setAttribute("role", "alert");
+          showFieldErrors(zone, body);
+        }
+        done();
+      });
+      xhr.addEventListener("error", function () {
         item.classList.add("failed"); item.setAttribute("data-state", "failed");
-        var formFields = body && body.errors && Object.keys(body.errors).some(function (k) { return k !== "file"; });
-        var said = formFields && list.getAttribute("data-label-form") || errorText(xhr, labels, list);
-        status.textContent = labels.failed + ": " + said;
+        status.textContent = labels.failed + ": " + labels.network;
         status.setAttribute("role", "alert");
-        showFieldErrors(zone, body);
-      }
-      done();
-    });
-    xhr.addEventListener("error", function () {
-      item.classList.add("failed"); item.setAttribute("data-state", "failed");
-      status.textContent = labels.failed + ": " + labels.network;
-      status.setAttribute("role", "alert");
-      done();
-    });
-    xhr.send(uploadBody(zone, input, file));
+        done();
+      });
+      xhr.send(uploadBody(zone, input, file));
+    }
+  }
+
+  var UPLOAD_RETRIES = 3;
+  var MAX_RETRY_MS = 30000;
+
+  /* Milliseconds to wait before sending again, or null when the answer is not "busy, come back later". */
+  function retryDelay(xhr) {
+    if (xhr.status !== 503 && xhr.status !== 429) return null;
+    var seconds = parseInt(xhr.getResponseHeader("Retry-After"), 10);
+    if (isNaN(seconds)) return null;
+    return Math.min(Math.max(seconds, 1) * 1000, MAX_RETRY_MS);
   }
 
   function refreshTarget(zone) {
