@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Store
-from gpu_worker.spec import LABEL_POSITIONS, LABEL_SIZES, LABEL_TEXTS
+from gpu_worker.spec import DEFAULT_OUTPUT_FORMAT, LABEL_POSITIONS, LABEL_SIZES, LABEL_TEXTS, OUTPUT_FORMATS
 
 
 class StylePreset(models.Model):
@@ -166,7 +166,7 @@ class ModelFace(models.Model):
 
 
 class StoreOptions(models.Model):
-    """Per-store choices: the store model face and the visible AI label on outputs."""
+    """Per-store choices: the store model face, the visible AI label on outputs and their file format."""
 
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="options", primary_key=True)
     model_face = models.ForeignKey(ModelFace, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -176,6 +176,9 @@ class StoreOptions(models.Model):
     label_position = models.CharField(max_length=20, choices=[(p, p) for p in LABEL_POSITIONS],
                                       default="bottom-right")
     label_size = models.CharField(max_length=10, choices=[(k, k) for k in LABEL_SIZES], default="small")
+    # The results' file format (gpu_worker.spec.OUTPUT_FORMATS): PNG, or JPEG for shop platforms that want it.
+    output_format = models.CharField(max_length=10, choices=[(k, k) for k in OUTPUT_FORMATS],
+                                     default=DEFAULT_OUTPUT_FORMAT)
 
     def __str__(self) -> str:
         return f"options of {self.store}"

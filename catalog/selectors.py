@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Store
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
+from gpu_worker.spec import DEFAULT_OUTPUT_FORMAT
 
 _PUBLISHED_PUBLIC = Q(store__isnull=True, curation=ModelFace.Curation.PUBLISHED)
 
@@ -92,6 +93,12 @@ def _loaded_options(store: Store) -> StoreOptions | None:
         except StoreOptions.DoesNotExist:
             return None
     return StoreOptions.objects.filter(store=store).first()
+
+
+def store_output_format(*, store: Store) -> str:
+    """The file format of the store's results: ``png`` or ``jpeg`` (gpu_worker.spec.OUTPUT_FORMATS)."""
+    options = _loaded_options(store)
+    return options.output_format if options is not None else DEFAULT_OUTPUT_FORMAT
 
 
 def store_visible_label(*, store: Store) -> dict:

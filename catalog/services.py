@@ -302,18 +302,20 @@ def store_options_get_or_create(*, store: Store) -> StoreOptions:
 @transaction.atomic
 def store_options_update(
     *, store: Store, visible_ai_label: bool, label_text: str | None = None, label_position: str | None = None,
-    label_size: str | None = None,
+    label_size: str | None = None, output_format: str | None = None,
 ) -> StoreOptions:
     """Choose whether results carry a visible “AI 생성” mark, and its wording, corner and size (the invisible
-    provenance record is always there; a Korean store's results always carry the mark). Raises ValidationError on
-    a choice that is not offered."""
+    provenance record is always there; a Korean store's results always carry the mark), and the results' file
+    format (PNG or JPEG). Raises ValidationError on a choice that is not offered."""
     options = store_options_get_or_create(store=store)
     options.visible_ai_label = bool(visible_ai_label)
-    for field, value in (("label_text", label_text), ("label_position", label_position), ("label_size", label_size)):
+    chosen = {"label_text": label_text, "label_position": label_position, "label_size": label_size,
+              "output_format": output_format}
+    for field, value in chosen.items():
         if value is not None:
             setattr(options, field, value)
     options.full_clean()
-    options.save(update_fields=["visible_ai_label", "label_text", "label_position", "label_size"])
+    options.save(update_fields=["visible_ai_label", *chosen])
     return options
 
 

@@ -273,6 +273,12 @@ class StoreOptionsForm(forms.Form):
         ("top-right", _("Top right")), ("top-left", _("Top left"))])
     label_size = forms.ChoiceField(label=_("Size of the mark"), required=False, choices=[
         ("small", _("Small (the legal minimum)")), ("medium", _("Medium")), ("large", _("Large"))])
+    output_format = forms.ChoiceField(label=_("File format of results"), required=False, choices=[
+        ("png", _("PNG: every pixel kept, larger files")),
+        ("jpeg", _("JPEG: smaller files, what most shop platforms ask for"))],
+        help_text=_("Both carry the signed content credential. A JPEG result is usually 5 to 10 times smaller "
+                    "than the PNG."),
+        error_messages={"invalid_choice": _("Choose PNG or JPEG.")})
 
     def __init__(self, *args, mandatory_label: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import mimetypes
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -183,7 +184,8 @@ def job_download(request, pk):
         data = objectstore.get_bytes(key)
     except (FileNotFoundError, OSError) as exc:
         raise Http404 from exc
-    return FileResponse(io.BytesIO(data), as_attachment=True, filename=name, content_type="image/png")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return FileResponse(io.BytesIO(data), as_attachment=True, filename=name, content_type=content_type)
 
 
 @require_POST

@@ -162,7 +162,8 @@ def store_options(request):
     initial = {"name": request.store.name, "locale": request.store.locale,
                "visible_ai_label": bool(options and options.visible_ai_label),
                "label_text": label.get("text", "ai"), "label_position": label.get("position", "bottom-right"),
-               "label_size": label.get("size", "small")}
+               "label_size": label.get("size", "small"),
+               "output_format": catalog.store_output_format(store=request.store)}
     form = StoreOptionsForm(request.POST or None, initial=initial,
                             mandatory_label=catalog.label_is_mandatory(store=request.store))
     if request.method == "POST" and form.is_valid():
@@ -172,7 +173,7 @@ def store_options(request):
             catalog_services.store_options_update(
                 store=request.store, visible_ai_label=data["visible_ai_label"],
                 label_text=data["label_text"] or None, label_position=data["label_position"] or None,
-                label_size=data["label_size"] or None)
+                label_size=data["label_size"] or None, output_format=data["output_format"] or None)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -20,8 +20,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import ApiToken, Role
-from accounts.tenancy import StoreScopedViewSet
+from accounts.tenancy import StoreScopedAPIView, StoreScopedViewSet
 from catalog.apis import UPLOAD_ERRORS, ImageUploadMixin
+from catalog.images import ImageRejected, read_limited
 from core import objectstore
 from core.query_params import validated_query
 from generation import credentials, parents, selectors, services, waiting, webhooks
@@ -127,6 +128,32 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedVi
         if not key:
             raise exceptions.NotFound(_("This job has no result to check yet."))
         verification = credentials.verify_image(data=objectstore.get_bytes(key))
+        return Response(CredentialSerializer(verification).data)
+
+
+class CredentialCheckApi(ImageUploadMixin, StoreScopedAPIView):
+    """Check any image's C2PA content credential (a file a shop, a marketplace or a customer sent back)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    write_role = Role.VIEWER  # the check stores nothing; tokens still need the write scope, as for any upload
+
+    @extend_schema(
+        request={"multipart/form-data": {"type": "object", "required": ["file"],
+                                         "properties": {"file": {"type": "string", "format": "binary"}}}},
+        responses={200: CredentialSerializer, **UPLOAD_ERRORS},
+        description="Upload an image as multipart form data (field `file`, PNG, JPEG or WEBP, up to 20 MB). "
+        "`outcome`: `trusted` (Gasang signed it and it is unaltered), `untrusted` (a credential from a certificate "
+        "this operator does not trust), `altered` (changed after signing) or `none` (no credential: a re-encode "
+        "strips it). Nothing is stored.",
+    )
+    def post(self, request):
+        self.refuse_oversized_body(request)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise exceptions.ValidationError({"file": [_("Choose an image to check.")]})
+        verification = credentials.verify_image(data=read_limited(upload))
+        if verification.outcome == credentials.UNREADABLE:
+            raise ImageRejected("unsupported_format", _("Only PNG, JPEG and WEBP images can be checked."))
         return Response(CredentialSerializer(verification).data)
 
 

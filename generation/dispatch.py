@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import selectors as catalog
 from core.outbox import outbox_enqueue
 from generation.consent_records import job_consents
 from generation.models import Job, JobState
@@ -30,6 +31,7 @@ def job_spec(job: Job, *, label: dict) -> dict:
         "attempt_limit": ATTEMPT_LIMIT,
         "attempts_before": job.attempts,  # the worker numbers its start above this (Redis may have lost its count)
         "label": label,
+        "output": {"format": catalog.store_output_format(store=job.store)},
         "consents": job_consents(job),  # recorded in the output's content credential
     }
     return validate_job_spec(spec)

@@ -103,7 +103,7 @@ def job_parent_photos(*, store: Store, job: Job) -> dict[str, ParentPhoto]:
 
 
 def _result_base(job: Job, shot_name: str | None, output: str) -> str:
-    """A result's file name without ``.png``: after its product shot (``look-front-gasang``), else
+    """A result's file name without its extension: after its product shot (``look-front-gasang``), else
     ``gasang-<kind>-<short id>``; an output other than ``image`` adds its name."""
     stem = Path(shot_name or "").stem
     base = f"{stem}-gasang" if stem else f"gasang-{job.kind}-{str(job.pk)[:8]}"
@@ -111,7 +111,8 @@ def _result_base(job: Job, shot_name: str | None, output: str) -> str:
 
 
 def batch_result_files(*, batch: Batch, jobs: Iterable[Job]) -> list[tuple[str, str]]:
-    """(zip entry name, storage key) for each result, named after its product shot: ``look-front-gasang.png``.
+    """(zip entry name, storage key) for each result, named after its product shot: ``look-front-gasang.png``
+    (``.jpg`` for a store that chose JPEG).
 
     A seller matches results to products by file name; names repeat when shots share one, so later ones get
     ``-2``, ``-3``.
@@ -124,11 +125,11 @@ def batch_result_files(*, batch: Batch, jobs: Iterable[Job]) -> list[tuple[str, 
     for job in jobs:
         shot_name = shot_names.get(job.inputs.get("product_shot"))
         for output, key in job.outputs.items():
-            base = _result_base(job, shot_name, output)
-            entry, copy = f"{base}.png", 1
+            base, extension = _result_base(job, shot_name, output), _extension(key)
+            entry, copy = f"{base}{extension}", 1
             while entry in used:
                 copy += 1
-                entry = f"{base}-{copy}.png"
+                entry = f"{base}-{copy}{extension}"
             used.add(entry)
             files.append((entry, key))
     return files
@@ -136,7 +137,7 @@ def batch_result_files(*, batch: Batch, jobs: Iterable[Job]) -> list[tuple[str, 
 
 def job_result_file(*, job: Job) -> tuple[str, str] | None:
     """(download file name, storage key) of a succeeded job's result image, named like the batch zip's entries
-    (``look-front-gasang.png``; ``gasang-<kind>-<short id>.png`` without a product shot); None when there
+    (``look-front-gasang.png`` or ``.jpg``; ``gasang-<kind>-<short id>.png`` without a product shot); None when there
     is no result to download (not finished, failed, or discarded)."""
     key = (job.outputs or {}).get("image")
     if job.state != "succeeded" or job.outputs_discarded_at is not None or not key:
@@ -146,4 +147,9 @@ def job_result_file(*, job: Job) -> tuple[str, str] | None:
     if str(shot_id or "").isdigit():
         shot_name = (catalog.store_product_shots(store=job.store).filter(pk=int(shot_id))
                      .values_list("original_filename", flat=True).first())
-    return f"{_result_base(job, shot_name, 'image')}.png", key
+    return f"{_result_base(job, shot_name, 'image')}{_extension(key)}", key
+
+
+def _extension(key: str) -> str:
+    """The stored result's extension (``.png``, or ``.jpg`` for a store that chose JPEG)."""
+    return Path(key).suffix.lower() or ".png"

@@ -1,7 +1,9 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from generation.apis import (
     BatchViewSet,
+    CredentialCheckApi,
     JobViewSet,
     ParentPhotoViewSet,
     WebhookDeliveryViewSet,
@@ -15,4 +17,7 @@ router.register("batches", BatchViewSet, basename="batch")
 router.register("parent-photos", ParentPhotoViewSet, basename="parent-photo")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
-urlpatterns = router.urls
+urlpatterns = [
+    path("credentials/verify/", CredentialCheckApi.as_view(), name="credential-check"),
+    *router.urls,
+]

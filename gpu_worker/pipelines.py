@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 
 from gpu_worker import content_credentials, provenance
-from gpu_worker.spec import JOB_KINDS, ParamError, param_default, source_type, validate_job_params
+from gpu_worker.spec import (
+    JOB_KINDS,
+    OUTPUT_FORMATS,
+    ParamError,
+    output_format,
+    param_default,
+    source_type,
+    validate_job_params,
+)
 
 ProgressCallback = Callable[[int], None]
 PREVIOUS = "previous"
@@ -99,7 +107,9 @@ def _pick(capability: str):
 
 @dataclass
 class PipelineResult:
-    png: bytes
+    data: bytes  # the encoded, signed image
+    mime: str  # image/png or image/jpeg: the spec's output format
+    extension: str  # "png" | "jpg"
     metrics: dict[str, Any]
 
 
@@ -140,8 +150,9 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
         source_type=source_type(spec["kind"]), job_id=spec["job_id"], engine=" → ".join(engines),
         engine_version=";".join(engines),
     )
-    png = content_credentials.sign(
-        provenance.encode_png(image, xmp), "image/png", kind=spec["kind"], job_id=spec["job_id"],
+    mime, extension = OUTPUT_FORMATS[output_format(spec)]
+    data = content_credentials.sign(
+        provenance.encode(image, xmp, mime), mime, kind=spec["kind"], job_id=spec["job_id"],
         agent=" → ".join(engines), source_type=source_type(spec["kind"]),
         ingredient=product_shot, ingredient_mime=content_credentials.image_mime(product_shot),
         consents=spec.get("consents") or None,
@@ -157,7 +168,7 @@ def run(spec: dict, read: Callable[[str], bytes], progress: ProgressCallback) ->
         "stages": stage_metrics,
         "output_size": [int(image.shape[1]), int(image.shape[0])],
     }
-    return PipelineResult(png=png, metrics=metrics)
+    return PipelineResult(data=data, mime=mime, extension=extension, metrics=metrics)
 
 
 # Stage metadata the web tier reads directly (job metrics top level): the swap's catalogue consistency, the

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
-from gpu_worker.spec import LABEL_POSITIONS, LABEL_SIZES, LABEL_TEXTS
+from gpu_worker.spec import JPEG_QUALITY, LABEL_POSITIONS, LABEL_SIZES, LABEL_TEXTS
 
 XMP_KEY = "XML:com.adobe.xmp"
 # Hangul needs a CJK font: the GPU image installs fonts-nanum; GASANG_LABEL_FONT overrides.
@@ -93,14 +93,14 @@ def encode_png(image: np.ndarray, xmp: str) -> bytes:
 
 
 def encode(image: np.ndarray, xmp: str, mime: str) -> bytes:
-    """PNG, JPEG or WebP bytes (Pillow's default quality) of an RGB uint8 image with the XMP packet embedded."""
+    """PNG, JPEG or WebP bytes (quality JPEG_QUALITY) of an RGB uint8 image with the XMP packet embedded."""
     if mime == "image/png":
         return encode_png(image, xmp)
     formats = {"image/jpeg": "JPEG", "image/webp": "WEBP"}
     if mime not in formats:
         raise ValueError(f"no encoder for {mime!r}")
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format=formats[mime], xmp=xmp.encode())
+    Image.fromarray(image).save(buffer, format=formats[mime], xmp=xmp.encode(), quality=JPEG_QUALITY)
     return buffer.getvalue()
 
 

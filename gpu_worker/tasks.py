@@ -73,8 +73,8 @@ def _execute(spec: dict, attempt: int) -> tuple[str, dict]:
     storage = default_storage()
     try:
         result = pipelines.run(spec, storage.get, lambda pct: publish("progress", job_id, attempt, progress=pct))
-        key = f"{spec['output_prefix']}result.png"
-        storage.put(key, result.png, "image/png")  # same key on every attempt: one output set
+        key = f"{spec['output_prefix']}result.{result.extension}"
+        storage.put(key, result.data, result.mime)  # same key on every attempt: one output set
     except FaceEngineError as exc:
         error = {"code": exc.code, "message": exc.message, **({"input": exc.input} if exc.input else {})}
         return "failed", {"error": error}

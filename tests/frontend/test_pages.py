@@ -356,6 +356,21 @@ def test_store_options_page_sets_the_visible_ai_label(client):
     assert store_options(store=membership.store).visible_ai_label is False
 
 
+def test_a_store_chooses_jpeg_results_and_its_next_job_is_sent_for_a_jpeg(client):
+    from generation.dispatch import job_spec
+    from tests.generation.factories import queued_job
+
+    membership = login(client)
+    page = client.get(reverse("settings-store"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "결과 파일 형식" in page and "JPEG" in page
+    client.post(reverse("settings-store"), {"name": "봄날", "locale": "ko", "output_format": "jpeg"})
+    job = queued_job(membership.store)
+    assert job_spec(job, label={"visible": True})["output"] == {"format": "jpeg"}
+    response = client.post(reverse("settings-store"), {"name": "봄날", "locale": "ko", "output_format": "gif"})
+    assert response.status_code == 200 and "PNG 또는 JPEG 중에서 고르세요" in response.content.decode()
+    assert job_spec(job, label={"visible": True})["output"] == {"format": "jpeg"}  # the bad choice changed nothing
+
+
 def test_a_korean_store_cannot_switch_the_mark_off_and_is_told_why(client):
     from catalog.selectors import store_visible_label
 

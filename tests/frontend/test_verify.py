@@ -115,3 +115,31 @@ def test_the_api_checks_a_jobs_result_for_its_customers(client, trusted):
     queued = Job.objects.create(store=store, kind="pipeline", inputs={})
     missing = client.get(f"/api/v1/jobs/{queued.pk}/credential/", **auth)
     assert missing.status_code == 404 and "no result" in missing.json()["detail"]
+
+
+def test_the_api_checks_an_uploaded_image_and_refuses_what_is_not_one(client, trusted, tmp_path):
+    from tests.accounts.factories import token_for
+
+    membership = MembershipFactory()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token_for(membership, scopes=('read', 'write'))}"}
+
+    def check_file(data: bytes, name: str = "from-the-shop.png", **headers):
+        upload = io.BytesIO(data)
+        upload.name = name
+        return client.post("/api/v1/credentials/verify/", {"file": upload}, **{**auth, **headers})
+
+    answer = check_file(signed_output(trusted))
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["outcome"] == "trusted" and body["job_id"] == "8c8d27ea-8500-43f4-9b1c-1c83517dff3e"
+    assert body["action"] == "c2pa.edited" and "swap:classical-2.0" in body["agent"]
+    assert check_file(edit_pixels(signed_output(trusted), "image/png")).json()["outcome"] == "altered"
+    assert check_file(signed_output(make_pki(tmp_path, "stranger"))).json()["outcome"] == "untrusted"
+
+    refused = check_file(b"plain text, not an image", "notes.txt")
+    assert refused.status_code == 415 and "PNG, JPEG and WEBP" in refused.json()["detail"]
+    empty = client.post("/api/v1/credentials/verify/", {}, **auth)
+    assert empty.status_code == 400 and empty.json()["errors"]["file"]
+    read_only = {"HTTP_AUTHORIZATION": f"Bearer {token_for(membership, scopes=('read',))}"}
+    assert check_file(signed_output(trusted), **read_only).status_code == 403
+    assert client.post("/api/v1/credentials/verify/", {}).status_code in (401, 403)  # not signed in

@@ -68,3 +68,23 @@ def stack(s3_server, s3_bucket, tmp_path, services):
     running.stop()
     for name in ("gpu", "events", "webhooks", "relay"):
         print(f"----- {name} log -----\n{running.log(name)[-4000:]}")
+    assert_every_result_is_signed()
+
+
+def assert_every_result_is_signed() -> None:
+    """Every result the workers wrote in the test carries a valid content credential of the stack's signer, for
+    its own job (issue 18: 100 % of outputs). Results a test discarded are gone from storage and not counted."""
+    from core import objectstore
+    from generation.models import Job, JobState
+    from gpu_worker import content_credentials
+    from tests.c2pa_pki import stack_pki
+
+    unsigned = []
+    for job in Job.objects.filter(state=JobState.SUCCEEDED, outputs_discarded_at__isnull=True):
+        for key in (job.outputs or {}).values():
+            data = objectstore.get_bytes(key)
+            found = content_credentials.read(data, content_credentials.image_mime(data),
+                                             trust_anchors=stack_pki()["ca"])
+            if found is None or found.state != "Trusted" or found.job.get("job_id") != str(job.pk):
+                unsigned.append((job.kind, key, found and found.state, found and found.failures))
+    assert not unsigned, f"results without a valid content credential: {unsigned}"

@@ -16,6 +16,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from catalog import services as catalog_services
 from catalog.models import ModelFace, ProductShot
 from core import objectstore
 from generation.models import Job, JobState
@@ -108,9 +109,14 @@ def test_upload_then_pipeline_job_produces_a_labelled_result_of_the_chosen_face(
         assert response.read() == result_png
 
 
-def test_an_uploaded_face_is_prepared_once_and_its_swap_uses_the_prepared_asset(client, stack):
+def test_an_uploaded_face_is_prepared_once_and_its_swap_uses_the_prepared_asset(client, stack, settings, tmp_path):
+    anchors = tmp_path / "trust.pem"  # the web tier trusts the stack's operator certificate, as the embedded run does
+    anchors.write_text(stack_pki()["ca"])
+    settings.C2PA_TRUST_ANCHORS_FILE = str(anchors)
     owner = MembershipFactory()
     client.force_login(owner.user)
+    # This store publishes JPEGs on its shop: the result comes as a signed JPEG.
+    catalog_services.store_options_update(store=owner.store, visible_ai_label=False, output_format="jpeg")
     consent = {"consent_given_by": "Grace (model release #12)", "consent_purpose": "Virtual model for our catalogue"}
     uploaded = client.post(
         "/api/v1/faces/",
@@ -147,3 +153,14 @@ def test_an_uploaded_face_is_prepared_once_and_its_swap_uses_the_prepared_asset(
     assert swap_stage["asset"]["prepared_in_job"] is False  # the worker used the stored asset
     consistency = client.get(f"/api/v1/jobs/{job.pk}/").json()["consistency"]
     assert consistency["distance"] == swap_stage["consistency"]["distance"] < consistency["threshold"]
+    assert job.outputs["image"].endswith("/result.jpg")
+    result = objectstore.get_bytes(job.outputs["image"])
+    assert content_credentials.image_mime(result) == "image/jpeg"
+    credential = content_credentials.read(result, "image/jpeg", trust_anchors=stack_pki()["ca"])
+    assert credential.state == "Trusted", credential.failures
+    assert credential.job["job_id"] == str(job.pk) and credential.actions[-1]["action"] == "c2pa.edited"
+    checked = client.get(f"/api/v1/jobs/{job.pk}/credential/").json()
+    assert checked["outcome"] == "trusted" and checked["job_id"] == str(job.pk)
+    download = client.get(f"/jobs/{job.pk}/download/")
+    assert download["Content-Type"] == "image/jpeg" and 'filename="look-gasang.jpg"' in download["Content-Disposition"]
+    assert b"".join(download.streaming_content) == result

@@ -160,16 +160,20 @@ def test_the_ingredient_carries_nothing_of_the_stores_file(pki):
     assert len(signed) < len(encode(picture(), "image/png")) + 20_000  # no copy or thumbnail of the shot
 
 
-def test_a_job_output_carries_a_valid_manifest_and_its_xmp(signer_env):
+@pytest.mark.parametrize("output_format, mime", [("png", "image/png"), ("jpeg", "image/jpeg")])
+def test_a_job_output_carries_a_valid_manifest_and_its_xmp(signer_env, output_format, mime):
     shot = png_bytes(astronaut())
     spec = {
         "job_id": "0b7e", "store_id": 1, "kind": "restore", "inputs": {"target": "uploads/store-1/look.png"},
         "params": {"strength": 0.5}, "output_prefix": "out/", "attempt_limit": 3, "label": {"visible": False},
+        "output": {"format": output_format},
     }
 
-    png = pipelines.run(spec, {"uploads/store-1/look.png": shot}.__getitem__, lambda pct: None).png
+    result = pipelines.run(spec, {"uploads/store-1/look.png": shot}.__getitem__, lambda pct: None)
+    data = result.data
 
-    credentials = content_credentials.read(png, "image/png", trust_anchors=signer_env["ca"])
+    assert result.mime == mime and content_credentials.image_mime(data) == mime
+    credentials = content_credentials.read(data, mime, trust_anchors=signer_env["ca"])
     assert credentials.state == "Trusted", credentials.failures
     assert credentials.job["job_id"] == "0b7e"
     assert credentials.job["product_shot_sha256"] == hashlib.sha256(shot).hexdigest()
@@ -177,8 +181,10 @@ def test_a_job_output_carries_a_valid_manifest_and_its_xmp(signer_env):
     assert edited["action"] == "c2pa.edited" and edited["digitalSourceType"] == SOURCE_TYPE_COMPOSITE
     assert edited["softwareAgent"]["name"] == "Gasang"
     assert edited["softwareAgent"]["version"].startswith("restore:")
-    assert b"look.png" not in png and b"store-1" not in png
-    assert "0b7e" in read_xmp(png)  # the XMP of provenance.py stays
+    assert b"look.png" not in data and b"store-1" not in data
+    with Image.open(io.BytesIO(data)) as decoded:
+        xmp = read_xmp(data) if mime == "image/png" else decoded.info["xmp"].decode()
+    assert "0b7e" in xmp  # the XMP of provenance.py stays
 
 
 def test_without_a_signer_outside_production_the_output_keeps_only_its_xmp(monkeypatch):

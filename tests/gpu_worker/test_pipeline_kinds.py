@@ -16,7 +16,7 @@ from tests.gpu_worker.face_photos import shared_photo
 
 def run(kind: str, images: dict, params: dict | None = None) -> np.ndarray:
     result = run_pipeline(kind, images, params)
-    return np.asarray(Image.open(io.BytesIO(result.png)).convert("RGB"))
+    return np.asarray(Image.open(io.BytesIO(result.data)).convert("RGB"))
 
 
 def run_pipeline(kind: str, images: dict, params: dict | None = None) -> pipelines.PipelineResult:
@@ -78,7 +78,7 @@ def test_every_documented_parameter_reaches_its_engine():
                                              "reference": read_image(shared_photo("Tom_Cruise_avp_2014_4.jpg"))},
                            {"makeup_strength": 0.8}).metrics
     assert [s["engine"] for s in made_up["stages"]] == ["generate", "makeup"] and made_up["screening"]["passed"]
-    corner = np.asarray(Image.open(io.BytesIO(face.png)).convert("RGB"))[:40, :40].reshape(-1, 3).mean(0)
+    corner = np.asarray(Image.open(io.BytesIO(face.data)).convert("RGB"))[:40, :40].reshape(-1, 3).mean(0)
     assert corner.mean() < 120  # the edgy studio paper, not the neutral light grey
 
 

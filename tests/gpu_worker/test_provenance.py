@@ -29,7 +29,7 @@ def restore_spec(visible: bool) -> dict:
 
 def run(visible: bool) -> bytes:
     objects = {"shot.png": png_bytes(astronaut())}
-    return pipelines.run(restore_spec(visible), objects.__getitem__, lambda pct: None).png
+    return pipelines.run(restore_spec(visible), objects.__getitem__, lambda pct: None).data
 
 
 def test_output_carries_xmp_digital_source_type_and_job_id():
@@ -56,7 +56,7 @@ def test_visible_label_marks_only_the_bottom_right_corner():
 def test_free_plan_watermark_marks_the_top_left_corner():
     objects = {"shot.png": png_bytes(astronaut())}
     spec = {**restore_spec(False), "label": {"visible": False, "watermark": True}}
-    marked = np.asarray(Image.open(io.BytesIO(pipelines.run(spec, objects.__getitem__, lambda p: None).png)))
+    marked = np.asarray(Image.open(io.BytesIO(pipelines.run(spec, objects.__getitem__, lambda p: None).data)))
     plain = np.asarray(Image.open(io.BytesIO(run(visible=False))))
 
     ys, xs = np.nonzero(np.abs(marked.astype(int) - plain.astype(int)).sum(axis=2))
