@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -114,6 +115,39 @@ def test_admin_login_shares_the_throttle(client):
     refused = client.post("/admin/login/", {"username": staff.email, "password": PASSWORD}, REMOTE_ADDR=fresh_ip())
 
     assert MESSAGE in refused.content.decode() and "_auth_user_id" not in client.session
+
+
+def test_guesses_sent_all_at_once_get_no_more_password_checks_than_the_limit(settings):
+    """An attacker sends 12 guesses for one account at the same instant, each from its own address: only the
+    account's limit (3) of them reach the password check; the others are refused without one."""
+    from django.core.exceptions import PermissionDenied
+    from django.db import connections
+    from django.test import RequestFactory
+
+    from accounts.login_throttle import ThrottledModelBackend
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]  # a real hash: the slow part
+    email, backend, guesses = f"victim-{uuid.uuid4().hex[:8]}@example.com", ThrottledModelBackend(), 12
+    start, outcomes = threading.Barrier(guesses), []
+
+    def guess(n: int) -> None:
+        request = RequestFactory().post("/accounts/login/", REMOTE_ADDR=fresh_ip())
+        start.wait()
+        try:
+            backend.authenticate(request, username=email, password=f"guess-{n}")
+            outcomes.append("checked")
+        except PermissionDenied:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(guesses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["checked"] * 3 + ["refused"] * 9
 
 
 @pytest.mark.services
