@@ -220,6 +220,21 @@ def test_a_shot_upload_the_server_answers_busy_is_sent_again_and_lands_once(page
     assert ProductShot.objects.filter(original_filename="look.jpg").count() == 1
 
 
+def test_photos_chosen_before_the_page_script_ran_are_still_uploaded(page, shoot, s3_bucket, tmp_path):
+    from catalog.models import ProductShot
+
+    sign_up(page, shoot, "slow-phone@example.com", store="느린 폰 스토어")
+    held_scripts = []
+    page.route("**/frontend/app.js*", lambda route: held_scripts.append(route))  # a slow network holds the script
+    (tmp_path / "early.jpg").write_bytes(jpeg_bytes(astronaut()))
+    page.goto("/shots/", wait_until="commit")
+    page.set_input_files("#shot-files", str(tmp_path / "early.jpg"))
+    assert len(held_scripts) == 1
+    held_scripts[0].continue_()
+    page.locator(".upload-item.ok", has_text="early.jpg").wait_for(timeout=UPLOAD_TIMEOUT_MS)
+    assert ProductShot.objects.filter(original_filename="early.jpg").count() == 1
+
+
 def test_api_token_created_on_the_page_works_against_the_api(page, shoot, live_server):
     sign_up(page, shoot, "integrator@example.com", store="API 스토어")
     page.goto("/settings/")

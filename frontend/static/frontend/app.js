@@ -258,11 +258,14 @@
       owner.querySelectorAll("[data-upload-fallback]").forEach(function (b) { b.hidden = true; });
       owner.addEventListener("submit", function (e) { e.preventDefault(); });
     }
-    input.addEventListener("change", function () {
+    function sendChosen() {
       var files = Array.prototype.slice.call(input.files);
       input.value = "";
       uploadFiles(zone, input, files);
-    });
+    }
+    input.addEventListener("change", sendChosen);
+    // On a slow connection a seller can pick files before this script has run: their change event is gone.
+    if (input.files && input.files.length) sendChosen();
     ["dragenter", "dragover"].forEach(function (type) {
       zone.addEventListener(type, function (e) { e.preventDefault(); zone.classList.add("over"); });
     });
