@@ -5,6 +5,7 @@ Buckets, with rates in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (``API_RATE_
 - ``job_create``: ``POST /jobs/`` and ``POST /batches/`` of one store (views set ``throttle_job_creation``);
 - ``token``: every request of one API token (a dashboard session counts per user);
 - ``store``: every request for one store, whichever token or member sends it;
+- ``public_check``: uploads to the public content-credential check (``/check/``, no login) per client address;
 - ``auth_failures``: API requests answered 401 (no, malformed, wrong, revoked or expired credentials) per client
   address. An address over it gets 429 on every API request until its window ends, valid credentials or not:
   ``FailedAuthGuard`` runs before the real authenticators, so guessing costs nothing but the 429.
@@ -40,6 +41,8 @@ MESSAGES = {
     ),
     "token": _("Too many requests with this API token: at most %(limit)s per %(period)s. Try again in %(wait)s s."),
     "store": _("Too many requests for this store: at most %(limit)s per %(period)s. Try again in %(wait)s s."),
+    "public_check": _("Too many images checked from your address: at most %(limit)s per %(period)s. "
+                      "Try again in %(wait)s s."),
     "auth_failures": _(
         "Too many API requests with missing or invalid credentials from your address: at most %(limit)s per "
         "%(period)s. Try again in %(wait)s s."
@@ -75,7 +78,7 @@ def _window(scope: str, ident: str, period: int) -> tuple[str, float]:
     return f"throttle:{scope}:{ident}:{window}", (window + 1) * period - now
 
 
-def _hit(scope: str, ident: str) -> None:
+def count_request(scope: str, ident: str) -> None:
     """Count one request in a bucket; raises ``RateLimited`` when it is over the limit."""
     rate = rate_for(scope)
     if rate is None:
@@ -107,7 +110,7 @@ class _StoreThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         ident = self.ident(request, view)
         if ident is not None:
-            _hit(self.scope, ident)
+            count_request(self.scope, ident)
         return True
 
 
@@ -175,4 +178,4 @@ class FailedAuthGuard(BaseAuthentication):
 def record_auth_failure(request) -> None:
     """Count a 401 against the caller's address (never raises: the 401 itself is the answer)."""
     with contextlib.suppress(RateLimited):
-        _hit("auth_failures", client_address(request))
+        count_request("auth_failures", client_address(request))

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from accounts.tenancy import StoreScopedAPIView, StoreScopedViewSet
 from accounts.time_zones import zone_of
 from catalog import faces, selectors, services
-from catalog.images import MAX_UPLOAD_BYTES, ImageRejected, too_large
+from catalog.images import ImageRejected, refuse_oversized_body
 from catalog.models import ModelFace, ProductShot, StoreOptions, StylePreset
 from catalog.serializers import (
     FaceFilterSerializer,
@@ -31,7 +31,6 @@ from catalog.serializers import (
 )
 from core.query_params import validated_query
 
-MULTIPART_SLACK = 64 * 1024  # form boundaries and the other fields around the file
 _STATUS_BY_CODE = {"too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
                    "unsupported_format": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE}
 UPLOAD_ERRORS = {
@@ -58,12 +57,7 @@ class ImageUploadMixin:
         return super().handle_exception(exc)
 
     def refuse_oversized_body(self, request) -> None:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return
-        if length > MAX_UPLOAD_BYTES + MULTIPART_SLACK:
-            raise too_large(length)
+        refuse_oversized_body(request.META)
 
 
 class PresetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StoreScopedViewSet):

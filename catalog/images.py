@@ -74,6 +74,20 @@ def too_large(size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> ImageRejected:
     )
 
 
+MULTIPART_SLACK = 64 * 1024  # form boundaries and the other fields around the file
+
+
+def refuse_oversized_body(meta) -> None:
+    """Refuse a request whose declared body (``request.META``'s ``CONTENT_LENGTH``) cannot hold an acceptable
+    upload, before anything reads or spools it."""
+    try:
+        length = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    if length > MAX_UPLOAD_BYTES + MULTIPART_SLACK:
+        raise too_large(length)
+
+
 def _sniff_unsupported(data: bytes) -> str | None:
     """A message naming well-known formats we refuse, so the client learns what it actually sent."""
     head = data[:512].lstrip()

@@ -101,6 +101,8 @@ class Environment:
     api_rate_store: str | None = field(default_factory=lambda: _rate("API_RATE_STORE", "3000/min"))
     api_rate_job_create: str | None = field(default_factory=lambda: _rate("API_RATE_JOB_CREATE", "600/min"))
     api_rate_auth_failures: str | None = field(default_factory=lambda: _rate("API_RATE_AUTH_FAILURES", "60/min"))
+    # The public content-credential check (/check/, no login): uploads per client address.
+    api_rate_public_check: str | None = field(default_factory=lambda: _rate("API_RATE_PUBLIC_CHECK", "60/hour"))
     api_num_proxies: int = field(default_factory=lambda: _int("API_NUM_PROXIES", 0))
     # Prefer: wait on POST /api/v1/jobs/: the longest wait, and how many requests may wait at once.
     prefer_wait_max_seconds: int = field(default_factory=lambda: _int("PREFER_WAIT_MAX_SECONDS", 30))

@@ -36,6 +36,7 @@ urlpatterns = [
     path("batches/<uuid:pk>/", views_jobs.batch_detail, name="batch-detail"),
     path("second-generation/", views_jobs.second_generation, name="second-generation"),
     path("verify/", views_verify.verify, name="verify"),
+    path("check/", views_verify.public_verify, name="public-verify"),
     # settings
     path("settings/", views_settings.settings_index, name="settings"),
     path("settings/tokens/", views_settings.tokens, name="settings-tokens"),

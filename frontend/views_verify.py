@@ -1,5 +1,8 @@
 """The content-credential check: upload an image (or pick one of the store's jobs) and see whether it carries a
-valid Gasang C2PA credential, what it says, and whether it was altered since it was signed."""
+valid Gasang C2PA credential, what it says, and whether it was altered since it was signed.
+
+``/verify/`` is the store's page (it also opens a job's result); ``/check/`` is the same check for anyone without a
+login — a shopper, a marketplace reviewer — limited per client address (``API_RATE_PUBLIC_CHECK``)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from catalog.images import ImageRejected, read_limited
+from accounts import throttling
+from catalog.images import ImageRejected, read_limited, refuse_oversized_body
 from core import objectstore
 from frontend.access import store_page
 from frontend.errors import image_refusal_text
@@ -41,18 +45,27 @@ def _job_image(store, job_id: str) -> tuple[bytes | None, object]:
     return (objectstore.get_bytes(key) if key else None), job
 
 
+def _check_upload(request) -> tuple[object, str]:
+    """(verification, "") for the posted image, or (None, why not)."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return None, _("Choose an image to check.")
+    try:
+        return credentials.verify_image(data=read_limited(upload)), ""
+    except ImageRejected as exc:
+        return None, image_refusal_text(exc)
+
+
+def _result_context(result) -> dict:
+    return {"outcome_text": OUTCOMES[result.outcome], "action_text": ACTIONS.get(result.action, result.action),
+            "source_text": SOURCE_TYPES.get(result.source_type, result.source_type)}
+
+
 @store_page()
 def verify(request):
     result, error, job = None, "", None
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            error = _("Choose an image to check.")
-        else:
-            try:
-                result = credentials.verify_image(data=read_limited(upload))
-            except ImageRejected as exc:
-                error = image_refusal_text(exc)
+        result, error = _check_upload(request)
     elif request.GET.get("job"):
         data, job = _job_image(request.store, request.GET["job"])
         if data is None:
@@ -61,8 +74,33 @@ def verify(request):
             result = credentials.verify_image(data=data)
     context = {"result": result, "error": error, "job": job}
     if result is not None:
-        context.update(outcome_text=OUTCOMES[result.outcome], action_text=ACTIONS.get(result.action, result.action),
-                       source_text=SOURCE_TYPES.get(result.source_type, result.source_type),
+        context.update(_result_context(result),
                        job_in_store=selectors.store_job(store=request.store, job_id=result.job_id)
                        if result.job_id else None)
     return render(request, "frontend/verify.html", context)
+
+
+def public_verify(request):
+    """The same upload check for anyone, signed in or not. Counted per address before the body is read; it
+    stores nothing and shows only what the credential itself says."""
+    result, error, status, headers = None, "", 200, {}
+    if request.method == "POST":
+        try:
+            throttling.count_request("public_check", throttling.client_address(request))
+        except throttling.RateLimited as limited:
+            error, status, headers = str(limited.detail), 429, {"Retry-After": str(limited.wait)}
+        else:
+            try:
+                refuse_oversized_body(request.META)
+            except ImageRejected as exc:
+                error, status = image_refusal_text(exc), 413
+            else:
+                result, error = _check_upload(request)
+                status = 400 if error else 415 if result.outcome == credentials.UNREADABLE else 200
+    context = {"result": result, "error": error, "public": True}
+    if result is not None:
+        context.update(_result_context(result))
+    response = render(request, "frontend/verify.html", context, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response

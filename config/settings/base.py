@@ -167,6 +167,7 @@ REST_FRAMEWORK = {
         "token": ENV.api_rate_token,
         "store": ENV.api_rate_store,
         "auth_failures": ENV.api_rate_auth_failures,
+        "public_check": ENV.api_rate_public_check,
     },
     "NUM_PROXIES": ENV.api_num_proxies,
 }

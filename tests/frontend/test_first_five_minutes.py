@@ -100,7 +100,7 @@ def assert_korean(page, step: str) -> None:
     assert not found, f"{step}: English UI strings on a Korean page: {found}"
 
 
-def test_new_seller_goes_from_make_run_to_a_downloaded_product_photo(browser_page, tmp_path):
+def test_new_seller_goes_from_make_run_to_a_downloaded_product_photo(browser_page, chromium, embedded, tmp_path):
     from generation.demo import DEMO_EMAIL, DEMO_PASSWORD
 
     page = browser_page
@@ -201,3 +201,20 @@ def test_new_seller_goes_from_make_run_to_a_downloaded_product_photo(browser_pag
     page.goto("/api/docs/")
     page.get_by_text("Gasang").first.wait_for()
     shots(page, "api-docs")
+
+    # A customer who got the downloaded photo checks it on the public page, with no account.
+    stranger = chromium.new_context(viewport=DESKTOP, locale="ko-KR", base_url=embedded.url)
+    try:
+        public = stranger.new_page()
+        public.goto("/accounts/login/")
+        public.get_by_role("link", name="이미지의 콘텐츠 자격 증명 확인").click()
+        downloaded = tmp_path / single.value.suggested_filename
+        single.value.save_as(downloaded)
+        public.get_by_label("확인할 이미지").set_input_files(str(downloaded))
+        public.get_by_role("button", name="확인", exact=True).click()
+        public.get_by_text("유효한 가상 콘텐츠 자격 증명입니다").wait_for()
+        assert public.get_by_role("link", name=re.compile("[0-9a-f]{8}-")).count() == 0  # no way into the store
+        assert_korean(public, "public-check")
+        shots(public, "public-check")
+    finally:
+        stranger.close()

@@ -143,3 +143,50 @@ def test_the_api_checks_an_uploaded_image_and_refuses_what_is_not_one(client, tr
     read_only = {"HTTP_AUTHORIZATION": f"Bearer {token_for(membership, scopes=('read',))}"}
     assert check_file(signed_output(trusted), **read_only).status_code == 403
     assert client.post("/api/v1/credentials/verify/", {}).status_code in (401, 403)  # not signed in
+
+
+# ---- the public check: anyone, no login ---------------------------------------------------------------------------
+
+
+def check_publicly(client, data: bytes, name: str = "from-the-shop.png", address: str = "203.0.113.9", **extra):
+    upload = io.BytesIO(data)
+    upload.name = name
+    return client.post(reverse("public-verify"), {"file": upload}, HTTP_ACCEPT_LANGUAGE="ko", REMOTE_ADDR=address,
+                       **extra)
+
+
+def test_a_shopper_without_an_account_checks_an_image_and_sees_only_what_the_credential_says(client, trusted):
+    login_page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert reverse("public-verify") in login_page  # found without an account
+
+    answer = check_publicly(client, signed_output(trusted))
+
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert "유효한 가상 콘텐츠 자격 증명입니다" in page and "얼굴을 AI로 만든 얼굴로 바꾼 사진" in page
+    assert "8c8d27ea-8500-43f4-9b1c-1c83517dff3e" in page and "/jobs/" not in page  # the id as written, no link
+    assert "저장하지 않습니다" in page
+    assert "서명 이후" in check_publicly(client, edit_pixels(signed_output(trusted), "image/png")).content.decode()
+    refused = check_publicly(client, b"plain text, not an image", "notes.txt")
+    assert refused.status_code == 415 and "PNG, JPEG, WEBP" in refused.content.decode()
+    assert check_publicly(client, b"", "empty.png").status_code == 400
+
+
+def test_the_public_check_is_limited_per_address_and_refuses_an_oversized_body_unread(client, trusted, settings):
+    import time_machine
+
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "public_check": "2/hour"}}
+    image = signed_output(trusted)
+    with time_machine.travel("2030-05-01T03:00:15+00:00", tick=False):
+        answers = [check_publicly(client, image, address="198.51.100.20").status_code for _ in range(3)]
+        over = check_publicly(client, image, address="198.51.100.20")
+        neighbour = check_publicly(client, image, address="198.51.100.21")
+
+    assert answers == [200, 200, 429] and over.status_code == 429 and neighbour.status_code == 200
+    assert over["Retry-After"] == str(3600 - 15)
+    assert "확인한 이미지가 너무 많습니다" in over.content.decode()
+    assert client.get(reverse("public-verify"), REMOTE_ADDR="198.51.100.20").status_code == 200  # the page still opens
+
+    oversized = check_publicly(client, image, address="198.51.100.22", CONTENT_LENGTH=str(200 * 1024 * 1024))
+    assert oversized.status_code == 413 and "20MB" in oversized.content.decode().replace(" MB", "MB")
