@@ -27,15 +27,11 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import ngettext
-from rest_framework.throttling import BaseThrottle
+
+from accounts.throttling import client_address
 
 logger = logging.getLogger(__name__)
 KEY_PREFIX = "login-throttle"
-
-
-def client_ip(request) -> str:
-    """The caller's address; ``X-Forwarded-For`` counts only through ``API_NUM_PROXIES`` trusted proxies."""
-    return BaseThrottle().get_ident(request) or "unknown"
 
 
 def _buckets(request, username: str | None) -> list[tuple[str, int]]:
@@ -45,7 +41,7 @@ def _buckets(request, username: str | None) -> list[tuple[str, int]]:
         account = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
         buckets.append((f"{KEY_PREFIX}:account:{account}", settings.LOGIN_MAX_FAILURES_PER_ACCOUNT))
     if request is not None:
-        ip = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+        ip = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
         buckets.append((f"{KEY_PREFIX}:ip:{ip}", settings.LOGIN_MAX_FAILURES_PER_IP))
     return buckets
 

@@ -19,6 +19,7 @@ API must outlive a Redis outage); core/shared_cache.py logs it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import time
 
@@ -31,6 +32,8 @@ from rest_framework.throttling import BaseThrottle
 from accounts.authentication import ApiTokenAuthentication
 from accounts.models import ApiToken
 from core import shared_cache
+
+logger = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PERIOD_NAMES = {1: _("second"), 60: _("minute"), 3600: _("hour"), 86400: _("day")}
@@ -93,8 +96,20 @@ def count_request(scope: str, ident: str) -> None:
         raise RateLimited(scope=scope, limit=limit, period=period, wait=wait)
 
 
+_proxy_warned = False
+
+
 def client_address(request) -> str:
-    """The caller's address: REMOTE_ADDR, or the X-Forwarded-For entry added by the nearest of ``NUM_PROXIES``."""
+    """The caller's address: REMOTE_ADDR, or the X-Forwarded-For entry added by the nearest of ``NUM_PROXIES``.
+
+    A request that came through a proxy while ``API_NUM_PROXIES`` is 0 is logged once per process: every client
+    then has the proxy's address, so one client's failed logins or checks would lock out all of them."""
+    global _proxy_warned
+    if not api_settings.NUM_PROXIES and not _proxy_warned and request.META.get("HTTP_X_FORWARDED_FOR"):
+        _proxy_warned = True
+        logger.warning("a request came with X-Forwarded-For but API_NUM_PROXIES is 0: per-address limits (login, "
+                       "failed authentication, public credential check) see the proxy's address for every client; "
+                       "set API_NUM_PROXIES to the number of proxies in front of gunicorn")
     return BaseThrottle().get_ident(request) or "unknown"
 
 

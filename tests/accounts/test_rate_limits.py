@@ -126,6 +126,28 @@ def test_failed_authentication_is_limited_per_address_even_for_a_valid_token_the
     assert valid_from_neighbour.status_code == 200 and valid_next_window.status_code == 200
 
 
+def test_behind_a_proxy_each_client_has_its_own_limit_and_a_missing_setting_is_logged(
+        client, rates, clock, settings, caplog, monkeypatch):
+    from accounts import throttling
+
+    rates(auth_failures="1/min")
+    proxy = "10.0.0.5"
+
+    def fail_from(client_ip: str) -> int:
+        return client.get("/api/v1/jobs/", HTTP_X_FORWARDED_FOR=client_ip, REMOTE_ADDR=proxy).status_code
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    assert [fail_from("198.51.100.30"), fail_from("198.51.100.30"), fail_from("198.51.100.31")] == [401, 429, 401]
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+    monkeypatch.setattr(throttling, "_proxy_warned", False)
+    with caplog.at_level("WARNING", logger="accounts.throttling"):
+        shared = [fail_from("198.51.100.40"), fail_from("198.51.100.41")]
+    assert shared == [401, 429]  # every client has the proxy's address: one client's failures lock out the other
+    warnings = [r.getMessage() for r in caplog.records if "API_NUM_PROXIES" in r.getMessage()]
+    assert len(warnings) == 1, warnings  # once per process, not per request
+
+
 def test_the_429_message_is_korean_for_korean_clients(client, rates, clock):
     rates(token="1/min")
     token = token_for(MembershipFactory())
