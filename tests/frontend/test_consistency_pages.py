@@ -69,3 +69,14 @@ def test_the_batch_page_summarises_consistency_and_counts_the_flagged_results(cl
     assert "결과 1개 확인 필요: 얼굴이 모델과 다를 수 있습니다." in korean
     assert "Spread (largest − smallest)" in english
     assert "1 result flagged: the face may not match the model." in english
+
+
+def test_a_batch_of_one_shows_its_distance_not_a_spread_of_one(client):
+    membership = login(client)
+    batch = Batch.objects.create(store=membership.store, face=public_face())
+    finished_job(membership.store, batch, distance=0.427, flagged=False)
+
+    korean = client.get(reverse("batch-detail", args=[batch.pk])).content.decode()
+
+    assert "모델 얼굴과의 거리" in korean and "0.427" in korean
+    assert "편차" not in korean and "평균 얼굴 거리" not in korean  # one result has no spread or mean to speak of
