@@ -120,15 +120,16 @@ def _count(stem: str) -> int:
     since = cache.get(f"{stem}:since")
     if since is not None and now - since >= window:  # the stored start, not the cache's TTL, ends a window
         cache.delete_many([f"{stem}:count", f"{stem}:since"])
-        since = None
-    if since is None:  # add() is atomic: of two first attempts at once, both are counted
-        cache.add(f"{stem}:since", now, timeout=window)
+    cache.add(f"{stem}:since", now, timeout=window)  # add() is atomic and never overwrites: the first one stands
+    for _try in range(3):
+        # Create the counter if it is missing, then count. Never set() it: an attempt that found it missing
+        # would overwrite the numbers concurrent attempts had already taken (seen: 4 password checks of 12, not 3).
         cache.add(f"{stem}:count", 0, timeout=window)
-    try:
-        return cache.incr(f"{stem}:count")
-    except ValueError:  # expired between the calls
-        cache.set(f"{stem}:count", 1, timeout=window)
-        return 1
+        try:
+            return cache.incr(f"{stem}:count")
+        except ValueError:  # it expired between the two calls: create it again
+            continue
+    return 1
 
 
 def refusal_message(seconds: int) -> str:
