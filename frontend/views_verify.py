@@ -80,27 +80,33 @@ def verify(request):
     return render(request, "frontend/verify.html", context)
 
 
+def _public_check(request) -> tuple[object, str, int, str | None]:
+    """(verification, error, status, Retry-After) of a public check: counted per address first, then a body too
+    large for any upload is refused unread."""
+    try:
+        throttling.count_request("public_check", throttling.client_address(request))
+    except throttling.RateLimited as limited:
+        return None, str(limited.detail), 429, str(limited.wait)
+    try:
+        refuse_oversized_body(request.META)
+    except ImageRejected as exc:
+        return None, image_refusal_text(exc), 413, None
+    result, error = _check_upload(request)
+    if error:
+        return None, error, 400, None
+    return result, "", 415 if result.outcome == credentials.UNREADABLE else 200, None
+
+
 def public_verify(request):
-    """The same upload check for anyone, signed in or not. Counted per address before the body is read; it
-    stores nothing and shows only what the credential itself says."""
-    result, error, status, headers = None, "", 200, {}
+    """The same upload check for anyone, signed in or not. It stores nothing and shows only what the credential
+    itself says (no link into a store)."""
+    result, error, status, retry_after = None, "", 200, None
     if request.method == "POST":
-        try:
-            throttling.count_request("public_check", throttling.client_address(request))
-        except throttling.RateLimited as limited:
-            error, status, headers = str(limited.detail), 429, {"Retry-After": str(limited.wait)}
-        else:
-            try:
-                refuse_oversized_body(request.META)
-            except ImageRejected as exc:
-                error, status = image_refusal_text(exc), 413
-            else:
-                result, error = _check_upload(request)
-                status = 400 if error else 415 if result.outcome == credentials.UNREADABLE else 200
+        result, error, status, retry_after = _public_check(request)
     context = {"result": result, "error": error, "public": True}
     if result is not None:
         context.update(_result_context(result))
     response = render(request, "frontend/verify.html", context, status=status)
-    for name, value in headers.items():
-        response[name] = value
+    if retry_after:
+        response["Retry-After"] = retry_after
     return response
